@@ -1,0 +1,4 @@
+from palmyra_graph.cli import main
+
+if __name__ == "__main__":
+    main()

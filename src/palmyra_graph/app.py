@@ -1,0 +1,78 @@
+"""The Flask application factory: every default in one place, overrides from PALMYRA_* once."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+
+from palmyra_graph import resources
+from palmyra_graph.engine import OxigraphEngine
+from palmyra_graph.errors import PalmyraError
+from palmyra_graph.namespaces import BASE
+
+DEFAULTS: dict[str, Any] = {
+    # Files loaded at start-up (each a named graph); default: ontology and data.
+    "DATA_FILES": [str(p) for p in resources.default_data_files()],
+    # The IRI base of the data, mapped onto this server's own paths for dereferencing.
+    "BASE_IRI": BASE,
+    # Seconds a query may run before it is stopped and answered 503.
+    "QUERY_TIMEOUT": 30.0,
+    # SERVICE endpoints a query may call; empty refuses every SERVICE clause.
+    "ALLOW_SERVICE": [],
+    # Largest request body accepted, in bytes (413 beyond).
+    "MAX_CONTENT_LENGTH": 1_000_000,
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: load the graph once, register the blueprints and the error mapping.
+
+    Args:
+        config: overrides applied after the defaults and the ``PALMYRA_*`` environment.
+
+    Raises:
+        LoadError: a data file is missing or does not parse (the app is never built on a
+            partial graph).
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("PALMYRA")
+    if config:
+        app.config.from_mapping(config)
+    _normalise(app)
+    app.extensions["palmyra.engine"] = OxigraphEngine.from_files(app.config["DATA_FILES"])
+    _register_blueprints(app)
+    app.register_error_handler(PalmyraError, _palmyra_error)
+    return app
+
+
+def _normalise(app: Flask) -> None:
+    """Accept list-valued settings given as a space- or comma-separated string (env vars)."""
+    for key in ("DATA_FILES", "ALLOW_SERVICE"):
+        value = app.config[key]
+        if isinstance(value, str):
+            app.config[key] = [v for v in value.replace(",", " ").split() if v]
+    app.config["QUERY_TIMEOUT"] = float(app.config["QUERY_TIMEOUT"])
+
+
+#: Modules that each expose a Flask blueprint ``bp``, registered in this order.
+BLUEPRINTS = ("sparql_protocol",)
+
+
+def _register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"palmyra_graph.{name}")
+        app.register_blueprint(module.bp)
+
+
+def _palmyra_error(error: PalmyraError) -> Response:
+    return Response(str(error) + "\n", status=error.http_status, mimetype="text/plain")
+
+
+def engine_of(app: Flask) -> OxigraphEngine:
+    """The engine an app was built with."""
+    engine: OxigraphEngine = app.extensions["palmyra.engine"]
+    return engine

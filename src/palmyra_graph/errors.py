@@ -1,0 +1,91 @@
+"""One error base with a few subclasses; each maps once to an HTTP status and a CLI exit code.
+
+Exit codes (documented in the README): 0 success, 1 the data does not conform or the query
+failed, 2 bad usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+
+class PalmyraError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    http_status = 500
+    exit_code = 2
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class LoadError(PalmyraError):
+    """A data file cannot be read or parsed (``where`` names the file and line)."""
+
+    http_status = 400
+    exit_code = 2
+
+
+class QueryError(PalmyraError):
+    """A query is malformed or failed to evaluate."""
+
+    http_status = 400
+    exit_code = 1
+
+
+class QueryRefused(QueryError):
+    """A request the read-only service refuses (update, LOAD, SERVICE outside the allow-list)."""
+
+    http_status = 403
+
+
+class NotAcceptable(PalmyraError):
+    """No representation matches what the client accepts."""
+
+    http_status = 406
+    exit_code = 2
+
+
+class UnsupportedMediaType(PalmyraError):
+    """The request body's content type is not one the protocol allows."""
+
+    http_status = 415
+    exit_code = 2
+
+
+class RequestTooLarge(PalmyraError):
+    """The request (or its result) exceeds a configured limit."""
+
+    http_status = 413
+    exit_code = 2
+
+
+class QueryTimeout(PalmyraError):
+    """A query ran past the time budget and was stopped."""
+
+    http_status = 503
+    exit_code = 1
+
+
+class ShapeError(PalmyraError):
+    """The shapes themselves cannot be used (not: the data does not conform)."""
+
+    http_status = 500
+    exit_code = 2
+
+
+class LinkError(PalmyraError):
+    """A Wikidata link or a call to Wikidata's API went wrong."""
+
+    http_status = 502
+    exit_code = 1
+
+
+class StorageError(PalmyraError):
+    """The store failed to read or write."""
+
+    http_status = 500
+    exit_code = 1
