@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 import pyoxigraph as ox
 
+from palmyra_graph.describe import describe_query
 from palmyra_graph.errors import QueryError
 from palmyra_graph.loader import LoadedGraph, load
 
@@ -42,6 +43,8 @@ class Engine(Protocol):
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> QueryResult: ...
+
+    def describe(self, iri: str) -> QueryResult: ...
 
     def graph_names(self) -> list[str]: ...
 
@@ -92,6 +95,10 @@ class OxigraphEngine:
         except (OSError, ValueError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
         return QueryResult(kind=_kind(raw), raw=raw)
+
+    def describe(self, iri: str) -> QueryResult:
+        """The resource's own triples, the claims about it with their sources, and labels."""
+        return self.query(describe_query(iri))
 
     def graph_names(self) -> list[str]:
         """The IRIs of the named graphs, sorted."""
