@@ -1,7 +1,14 @@
 """The query engine behind one small interface, so another engine can stand behind it later.
 
 The default is an embedded Oxigraph store. Its default graph is the union of the loaded named
-graphs (as Fuseki's ``unionDefaultGraph``), unless a request names its own default graphs.
+graphs (as Fuseki's ``unionDefaultGraph``), unless the query has a dataset clause (``FROM``)
+or the request names its own dataset (``default-graph-uri``/``named-graph-uri``, which replace
+the query's own, https://www.w3.org/TR/sparql11-protocol/#dataset).
+
+A ``DESCRIBE`` answers, for each described IRI, :meth:`OxigraphEngine.describe`: the
+resource's own triples and the claims about it with their sources, so provenance comes with
+the fact (https://www.w3.org/TR/sparql11-query/#describe leaves the description to the
+service).
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ import pyoxigraph as ox
 from palmyra_graph.describe import describe_query
 from palmyra_graph.errors import QueryError
 from palmyra_graph.loader import LoadedGraph, load
+from palmyra_graph.sparql_text import QueryText, inspect
+
+_ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 ResultKind = Literal["solutions", "boolean", "graph"]
 
@@ -44,7 +54,13 @@ class Engine(Protocol):
         named_graphs: Sequence[str] = (),
     ) -> QueryResult: ...
 
-    def describe(self, iri: str) -> QueryResult: ...
+    def describe(
+        self,
+        iri: str,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryResult: ...
 
     def graph_names(self) -> list[str]: ...
 
@@ -57,6 +73,7 @@ class OxigraphEngine:
     def __init__(self, loaded: LoadedGraph) -> None:
         self.loaded = loaded
         self.store = loaded.store
+        self._counts: dict[str, int] | None = None
 
     @classmethod
     def from_files(cls, paths: Sequence[Path | str] | None = None) -> OxigraphEngine:
@@ -74,40 +91,96 @@ class OxigraphEngine:
 
         Args:
             sparql: the query text.
-            default_graphs: IRIs whose merge is the default graph (``default-graph-uri``);
-                empty means the union of all named graphs.
-            named_graphs: IRIs available to ``GRAPH`` (``named-graph-uri``); empty means all.
+            default_graphs: IRIs whose merge is the default graph (``default-graph-uri``).
+            named_graphs: IRIs available to ``GRAPH`` (``named-graph-uri``). When either is
+                given they are the whole dataset (the other empty); when neither is, the
+                query's FROM clauses, else the union of all named graphs and all of them.
 
         Raises:
             QueryError: the query does not parse (message with line and column) or fails.
         """
-        options: dict[str, object] = {}
-        if default_graphs:
-            options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
-        else:
-            options["use_default_graph_as_union"] = True
-        if named_graphs:
-            options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
-        try:
-            raw = self.store.query(sparql, **options)  # type: ignore[arg-type]
-        except SyntaxError as exc:
-            raise QueryError(f"syntax error: {exc}") from exc
-        except (OSError, ValueError) as exc:
-            raise QueryError(f"query failed: {exc}") from exc
+        info = inspect(sparql)
+        options = _dataset_options(info, default_graphs, named_graphs)
+        raw = self._evaluate(sparql, options)  # parses every form, DESCRIBE too
+        if info.form == "DESCRIBE":
+            return self._describe_each(info, options)
         return QueryResult(kind=_kind(raw), raw=raw)
 
-    def describe(self, iri: str) -> QueryResult:
-        """The resource's own triples, the claims about it with their sources, and labels."""
-        return self.query(describe_query(iri))
+    def describe(
+        self,
+        iri: str,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryResult:
+        """The resource's own triples, the claims about it with their sources, and labels.
+
+        Raises:
+            QueryError: ``iri`` is not an IRI.
+        """
+        try:
+            sparql = describe_query(iri)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from exc
+        return self.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs)
+
+    def _evaluate(
+        self, sparql: str, options: dict[str, object]
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        try:
+            return self.store.query(sparql, **options)  # type: ignore[arg-type]
+        except SyntaxError as exc:
+            raise QueryError(f"syntax error: {exc}") from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise QueryError(f"query failed: {exc}") from exc
+
+    def _describe_each(self, info: QueryText, options: dict[str, object]) -> QueryResult:
+        """Merge :meth:`describe` of every IRI a DESCRIBE names or finds."""
+        targets = dict.fromkeys(info.describe_constants)
+        select = info.describe_as_select()
+        if select is not None:
+            solutions = self._evaluate(select, options)
+            assert isinstance(solutions, ox.QuerySolutions)
+            for solution in solutions:
+                targets.update(dict.fromkeys(_iris(solution)))
+        # A request's dataset applies to each description; a FROM clause only to the WHERE.
+        each: dict[str, object] = (
+            options if "default_graph" in options else {"use_default_graph_as_union": True}
+        )
+        merged = ox.Store()
+        for iri in targets:
+            described = self._evaluate(describe_query(iri), each)
+            assert isinstance(described, ox.QueryTriples)
+            merged.extend(ox.Quad(t.subject, t.predicate, t.object) for t in described)
+        return QueryResult(kind="graph", raw=merged.query(_ALL_TRIPLES))
 
     def graph_names(self) -> list[str]:
         """The IRIs of the named graphs, sorted."""
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def counts(self) -> dict[str, int]:
-        """Triples in the whole store and per named graph."""
-        per_graph = {name: _count(self.store, name) for name in self.graph_names()}
-        return {"triples": len(self.store), **per_graph}
+        """Triples in the whole store and per named graph (counted once: the store is read-only)."""
+        if self._counts is None:
+            per_graph = {name: _count(self.store, name) for name in self.graph_names()}
+            self._counts = {"triples": len(self.store), **per_graph}
+        return dict(self._counts)
+
+
+def _dataset_options(
+    info: QueryText, default_graphs: Sequence[str], named_graphs: Sequence[str]
+) -> dict[str, object]:
+    """pyoxigraph options for the dataset: the request's, else the query's, else the union."""
+    options: dict[str, object] = {}
+    if default_graphs or named_graphs:
+        options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
+        options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
+    elif not info.has_dataset_clause:
+        options["use_default_graph_as_union"] = True
+    return options
+
+
+def _iris(solution: ox.QuerySolution) -> list[str]:
+    return [term.value for term in solution if isinstance(term, ox.NamedNode)]
 
 
 def _count(store: ox.Store, graph: str) -> int:

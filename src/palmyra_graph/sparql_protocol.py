@@ -1,7 +1,222 @@
-"""The SPARQL 1.1 Protocol endpoint (https://www.w3.org/TR/sparql11-protocol/)."""
+"""The SPARQL 1.1 Protocol endpoint (https://www.w3.org/TR/sparql11-protocol/), read-only.
+
+- §2.1 query operation: GET with ``query=``; POST ``application/x-www-form-urlencoded`` with
+  ``query=``; POST ``application/sparql-query`` with the query as the UTF-8 body. Exactly one
+  query; ``default-graph-uri``/``named-graph-uri`` (repeatable) replace the query's dataset.
+- §2.2 update operation: refused with 403 (``update=``, ``application/sparql-update``, or an
+  update sent as a query); nothing changes.
+- §2.1.6 responses: SELECT/ASK as SPARQL JSON, XML (and CSV/TSV for SELECT), CONSTRUCT and
+  DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML, negotiated on Accept or chosen by a
+  ``format=`` parameter; 406 when nothing offered is acceptable.
+- GET without a query: the service description
+  (https://www.w3.org/TR/sparql11-service-description/#accessing).
+- Errors are plain text with the cause (400 syntax error with position, 403, 406, 413, 415);
+  every response carries CORS headers, and OPTIONS answers a preflight.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
 
+import pyoxigraph as ox
+from flask import Blueprint, Request, Response, current_app, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from palmyra_graph.app import engine_of
+from palmyra_graph.engine import QueryResult
+from palmyra_graph.errors import (
+    NotAcceptable,
+    QueryError,
+    QueryRefused,
+    RequestTooLarge,
+    UnsupportedMediaType,
+)
+from palmyra_graph.formats import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    RESULTS_JSON,
+    RESULTS_XML,
+    Format,
+    by_name,
+    negotiate,
+)
+from palmyra_graph.service_description import service_description
+from palmyra_graph.service_guard import check_query
+
+PATH = "/sparql"
 bp = Blueprint("sparql", __name__)
+
+#: Formats offered per result kind; the first is the default for ``*/*`` or no Accept.
+OFFERED: dict[str, tuple[Format, ...]] = {
+    "solutions": RESULT_FORMATS,
+    "boolean": (RESULTS_JSON, RESULTS_XML),
+    "graph": GRAPH_FORMATS,
+}
+#: The result kind each query form yields, to negotiate before evaluating.
+KIND_OF_FORM = {"SELECT": "solutions", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Type, Content-Length, Vary",
+}
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@dataclass(frozen=True)
+class SparqlRequest:
+    """The protocol operation a request carries: a query (or none) and the dataset."""
+
+    query: str | None
+    default_graphs: list[str]
+    named_graphs: list[str]
+    format: str | None
+
+
+@bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def sparql() -> Response:
+    """Answer one protocol request (see the module docstring)."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return _method_not_allowed()
+    operation = read_request(request, max_length=current_app.config["MAX_CONTENT_LENGTH"])
+    if operation.query is None:
+        return _service_description(operation)
+    info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"])
+    kind = KIND_OF_FORM.get(info.form or "")
+    fmt = choose_format(kind, operation) if kind else None
+    result = engine_of(current_app).query(
+        operation.query,
+        default_graphs=operation.default_graphs,
+        named_graphs=operation.named_graphs,
+    )
+    if fmt is None or kind != result.kind:
+        fmt = choose_format(result.kind, operation)
+    return Response(serialize(result, fmt), content_type=fmt.content_type, headers=_VARY)
+
+
+_VARY = {"Vary": "Accept"}
+
+
+def read_request(req: Request, *, max_length: int | None = None) -> SparqlRequest:
+    """Read the protocol parameters of a GET or POST request.
+
+    Raises:
+        RequestTooLarge: the body exceeds ``max_length`` bytes (413).
+        UnsupportedMediaType: a POST body that is neither a form nor a query (415).
+        QueryRefused: the request is an update (403).
+        QueryError: no query in a POST, or more than one query (400).
+    """
+    if max_length is not None and (req.content_length or 0) > max_length:
+        raise RequestTooLarge(f"request body over the limit of {max_length} bytes")
+    params, body_query = _params(req)
+    if "update" in params or req.mimetype == UPDATE:
+        raise QueryRefused("this endpoint is read-only: SPARQL updates are refused")
+    queries = params.getlist("query") + ([body_query] if body_query is not None else [])
+    if len(queries) > 1:
+        raise QueryError(f"{len(queries)} queries in one request: send exactly one 'query'")
+    if not queries and req.method == "POST":
+        raise QueryError("missing 'query': send it as a form field or as the request body")
+    if not queries and ("default-graph-uri" in params or "named-graph-uri" in params):
+        raise QueryError("missing 'query' parameter")
+    return SparqlRequest(
+        query=queries[0] if queries else None,
+        default_graphs=params.getlist("default-graph-uri"),
+        named_graphs=params.getlist("named-graph-uri"),
+        format=params.get("format"),
+    )
+
+
+def _params(req: Request) -> tuple[MultiDict[str, str], str | None]:
+    """The parameters (URL and form) and the query sent as a direct POST body, if any."""
+    params: MultiDict[str, str] = MultiDict(req.args)
+    if req.method != "POST" or req.mimetype == UPDATE:
+        return params, None
+    try:
+        if req.mimetype == FORM:
+            params.update(req.form)
+            return params, None
+        if req.mimetype == QUERY:
+            return params, _utf8_body(req)
+    except RequestEntityTooLarge as exc:
+        raise RequestTooLarge("request body over the size limit") from exc
+    given = req.mimetype or "no content type"
+    raise UnsupportedMediaType(
+        f"unsupported request content type ({given}): POST a query as {FORM} or {QUERY}"
+    )
+
+
+def _utf8_body(req: Request) -> str:
+    charset = req.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"a {QUERY} body must be UTF-8, not {charset}")
+    try:
+        return req.get_data(cache=False).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"the query is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def choose_format(kind: str, operation: SparqlRequest) -> Format:
+    """The format for a result kind: the ``format=`` parameter, else Accept negotiation.
+
+    Raises:
+        NotAcceptable: the named format is not offered for this kind, or nothing offered
+            matches Accept (406, the message lists what is offered).
+    """
+    offered = OFFERED[kind]
+    if operation.format:
+        fmt = by_name(operation.format, offered)
+        if fmt is None:
+            raise NotAcceptable(f"format={operation.format!r} is not offered; {_menu(offered)}")
+        return fmt
+    fmt = negotiate(request.headers.get("Accept"), offered)
+    if fmt is None:
+        raise NotAcceptable(f"nothing acceptable in Accept; {_menu(offered)}")
+    return fmt
+
+
+def _menu(offered: tuple[Format, ...]) -> str:
+    return "offered: " + ", ".join(f"{f.media_type} (format={f.names[0]})" for f in offered)
+
+
+def serialize(result: QueryResult, fmt: Format) -> bytes:
+    """The result in ``fmt``; evaluation errors found while streaming become QueryError."""
+    try:
+        data = result.raw.serialize(format=fmt.oxigraph)  # type: ignore[arg-type]
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise QueryError(f"query failed: {exc}") from exc
+    return data or b""
+
+
+def _service_description(operation: SparqlRequest) -> Response:
+    fmt = choose_format("graph", operation)
+    allow = current_app.config["ALLOW_SERVICE"]
+    triples = service_description(request.base_url, engine_of(current_app), federated=bool(allow))
+    data = ox.serialize(triples, format=fmt.oxigraph)  # type: ignore[arg-type]
+    return Response(data, content_type=fmt.content_type, headers=_VARY)
+
+
+def _method_not_allowed() -> Response:
+    return Response(
+        f"method {request.method} is not allowed on {PATH}: use GET or POST\n",
+        status=405,
+        mimetype="text/plain",
+        headers={"Allow": "GET, HEAD, POST, OPTIONS"},
+    )
+
+
+@bp.after_app_request
+def add_cors(response: Response) -> Response:
+    """CORS on every response of the endpoint, errors included; preflight on OPTIONS."""
+    if request.path.rstrip("/") == PATH:
+        response.headers.update(CORS_HEADERS)
+        if request.method == "OPTIONS":
+            response.headers.update(PREFLIGHT_HEADERS)
+    return response
