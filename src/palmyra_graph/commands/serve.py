@@ -3,6 +3,12 @@
 Settings travel to the worker processes as ``PALMYRA_*`` environment variables, which
 ``create_app`` reads once; the graph is loaded in this process first, so a file that does not
 parse stops start-up with exit 2 before any worker starts.
+
+Concurrency: pyoxigraph releases the GIL while it evaluates, so a few threads per worker
+serve queries in parallel; more threads than that only queue inside Python. Each worker runs
+``--threads`` WSGI threads and admits as many requests at once (granian's ``backpressure``);
+further connections wait in granian's Rust accept queue instead of piling up as Python
+threads (granian's default allows 512, and warns about it).
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from pathlib import Path
 import click
 
 from palmyra_graph.app import create_app
+
+#: WSGI threads per worker: enough to overlap pyoxigraph (GIL released) with Python work.
+DEFAULT_THREADS = 4
 
 
 @click.command("serve")
@@ -34,13 +43,37 @@ from palmyra_graph.app import create_app
     envvar="PALMYRA_WORKERS",
     help="Worker processes, each with its own copy of the graph.",
 )
-def command(host: str, port: int, data_files: tuple[Path, ...], workers: int) -> None:
-    """Serve the graph: the SPARQL endpoint, entity pages and dumps."""
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    envvar="PALMYRA_THREADS",
+    help="WSGI threads per worker, and requests each worker admits at once.",
+)
+@click.option(
+    "--allow-service",
+    "allow_service",
+    multiple=True,
+    metavar="URL",
+    help="SPARQL endpoint a SERVICE clause may call (repeatable); default: none.",
+)
+def command(
+    host: str,
+    port: int,
+    data_files: tuple[Path, ...],
+    workers: int,
+    threads: int,
+    allow_service: tuple[str, ...],
+) -> None:
+    """Serve the graph: the SPARQL endpoint, entity pages and dumps. Stop with Ctrl-C."""
     from granian import Granian
     from granian.constants import Interfaces
 
     if data_files:
         os.environ["PALMYRA_DATA_FILES"] = json.dumps([str(p.resolve()) for p in data_files])
+    if allow_service:
+        os.environ["PALMYRA_ALLOW_SERVICE"] = json.dumps(list(allow_service))
     create_app()  # loads and checks every file here, before any worker starts
     click.echo(f"palmyra-graph: serving on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
     Granian(
@@ -49,6 +82,9 @@ def command(host: str, port: int, data_files: tuple[Path, ...], workers: int) ->
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
+        blocking_threads=threads,
+        backpressure=threads,
+        websockets=False,
         factory=True,
         log_access=False,
     ).serve()
