@@ -9,13 +9,17 @@ from typing import Any
 from flask import Flask, Response
 
 from palmyra_graph import resources
-from palmyra_graph.engine import OxigraphEngine
+from palmyra_graph.engine import Engine, OxigraphEngine
 from palmyra_graph.errors import PalmyraError
 from palmyra_graph.namespaces import BASE
 
 DEFAULTS: dict[str, Any] = {
     # Files loaded at start-up (each a named graph); default: ontology and data.
     "DATA_FILES": [str(p) for p in resources.default_data_files()],
+    # An on-disk store to open read-only instead (`load --store DIR`), or a remote SPARQL
+    # 1.1 query endpoint to forward queries to; DATA_FILES is then not loaded.
+    "STORE": "",
+    "REMOTE": "",
     # The IRI base of the data, mapped onto this server's own paths for dereferencing.
     "BASE_IRI": BASE,
     # Seconds a query may run before it is stopped and answered 503.
@@ -43,10 +47,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     _normalise(app)
-    app.extensions["palmyra.engine"] = OxigraphEngine.from_files(app.config["DATA_FILES"])
+    app.extensions["palmyra.engine"] = _engine(app.config)
     _register_blueprints(app)
     app.register_error_handler(PalmyraError, _palmyra_error)
     return app
+
+
+def _engine(config: Mapping[str, Any]) -> Engine:
+    """The engine the settings ask for: an on-disk store, a remote endpoint, or DATA_FILES."""
+    if config["STORE"]:
+        from palmyra_graph.store import open_engine
+
+        return open_engine(config["STORE"])
+    if config["REMOTE"]:
+        from palmyra_graph.remote import RemoteEngine
+
+        return RemoteEngine(config["REMOTE"], timeout=float(config["QUERY_TIMEOUT"]))
+    return OxigraphEngine.from_files(config["DATA_FILES"])
 
 
 def _normalise(app: Flask) -> None:
@@ -72,7 +89,7 @@ def _palmyra_error(error: PalmyraError) -> Response:
     return Response(str(error) + "\n", status=error.http_status, mimetype="text/plain")
 
 
-def engine_of(app: Flask) -> OxigraphEngine:
+def engine_of(app: Flask) -> Engine:
     """The engine an app was built with."""
-    engine: OxigraphEngine = app.extensions["palmyra.engine"]
+    engine: Engine = app.extensions["palmyra.engine"]
     return engine

@@ -36,6 +36,12 @@ DEFAULT_THREADS = 4
     help="RDF file to serve (repeatable); default: the bundled ontology and data.",
 )
 @click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Serve an on-disk store (made by `load --store DIR`), opened read-only.",
+)
+@click.option("--remote", metavar="URL", help="Front a remote SPARQL 1.1 query endpoint.")
+@click.option(
     "--workers",
     default=1,
     show_default=True,
@@ -62,6 +68,8 @@ def command(
     host: str,
     port: int,
     data_files: tuple[Path, ...],
+    store: Path | None,
+    remote: str | None,
     workers: int,
     threads: int,
     allow_service: tuple[str, ...],
@@ -72,6 +80,10 @@ def command(
 
     if data_files:
         os.environ["PALMYRA_DATA_FILES"] = json.dumps([str(p.resolve()) for p in data_files])
+    if store:
+        os.environ["PALMYRA_STORE"] = json.dumps(str(store.resolve()))
+    if remote:
+        os.environ["PALMYRA_REMOTE"] = json.dumps(remote)
     if allow_service:
         os.environ["PALMYRA_ALLOW_SERVICE"] = json.dumps(list(allow_service))
     create_app()  # loads and checks every file here, before any worker starts
