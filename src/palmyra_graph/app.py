@@ -76,7 +76,7 @@ def _normalise(app: Flask) -> None:
 
 
 #: Modules that each expose a Flask blueprint ``bp``, registered in this order.
-BLUEPRINTS = ("sparql_protocol",)
+BLUEPRINTS = ("sparql_protocol", "dumps", "void", "linked_data", "pages", "headers")
 
 
 def _register_blueprints(app: Flask) -> None:

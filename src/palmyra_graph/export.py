@@ -14,7 +14,7 @@ it reads without fetching anything.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -62,14 +62,23 @@ def export_format(name: str) -> Format:
 
 def export(loaded: LoadedGraph, fmt: Format) -> bytes:
     """The whole loaded graph (every named graph) in ``fmt``, byte-for-byte reproducible."""
-    graphs = canonical_graphs(loaded)
+    return export_files(loaded.files, fmt)
+
+
+def export_files(files: Sequence[Path | str], fmt: Format) -> bytes:
+    """The graph of ``files`` (each a named graph, as the loader names them) in ``fmt``.
+
+    Raises:
+        LoadError: a file cannot be read or parsed.
+    """
+    graphs = canonical_graphs([Path(f) for f in files])
     if fmt in QUAD_FORMATS:
         return _serialize_dataset(graphs, fmt)
     merged = _sorted_graph(triple for _, graph in graphs for triple in graph)
     return serialize_graph(merged, fmt)
 
 
-def canonical_graphs(loaded: LoadedGraph) -> list[tuple[str | None, rdflib.Graph]]:
+def canonical_graphs(files: Sequence[Path]) -> list[tuple[str | None, rdflib.Graph]]:
     """Each graph of the loaded files, sorted by name (the default graph, if any, last), with
     content-derived blank node labels that are distinct across graphs.
 
@@ -77,7 +86,7 @@ def canonical_graphs(loaded: LoadedGraph) -> list[tuple[str | None, rdflib.Graph
     (``"283"^^xsd:nonNegativeInteger`` comes back as ``xsd:integer``, oxigraph issue 526), and
     an export must give back what the files say.
     """
-    by_graph = _source_triples(loaded.files)
+    by_graph = _source_triples(files)
     names = sorted(by_graph, key=lambda name: (name is None, name or ""))
     return [(name, _canonical(by_graph[name], index)) for index, name in enumerate(names)]
 
