@@ -1,0 +1,317 @@
+"""How cost grows with size: load time, size on disk, peak memory and query latency.
+
+For each size (synthetic offensives from ``generate.py`` added to the bundled ontology and
+data, so the ``queries/*.rq`` questions keep their answers), three back ends:
+
+- ``memory``: the in-memory store (``loader.load``), as ``serve --data`` uses it;
+- ``disk``: ``load --store`` (bulk load), then opened read-only as ``serve --store`` does;
+  also the time until ``serve --store`` listens (start-up should not grow with size);
+- ``server``: an Oxigraph server on loopback, filled by ``push`` (GSP), queried over HTTP.
+
+Each back end runs in its own process; peak memory is the largest resident set (psutil,
+sampled every 20 ms) of that process (and, for ``server``, of the Oxigraph server).
+Results go to ``bench/results/growth.{json,md,png}``.
+
+    python bench/growth.py                      # 10^4, 10^5, 10^6
+    python bench/growth.py --sizes 10000 --sizes 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+CACHE = HERE / ".cache"
+sys.path.insert(0, str(HERE))
+
+from generate import generate_file  # noqa: E402
+
+from palmyra_graph import resources  # noqa: E402
+from palmyra_graph.testing import LiveServer, free_port  # noqa: E402
+
+BACKENDS = ("memory", "disk", "server")
+REPEATS = 5
+
+
+def synthetic_file(size: int) -> Path:
+    """The cached synthetic file of ``size`` triples (generated once)."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"synthetic-{size}.nt"
+    if not path.exists():
+        generate_file(path, size, seed=0)
+    return path
+
+
+def query_files() -> list[Path]:
+    return sorted(resources.QUERIES_DIR.glob("*.rq"))
+
+
+def latencies(run: Callable[[str], object]) -> dict[str, float]:
+    """Median milliseconds of each ``queries/*.rq`` over REPEATS runs (after one warm-up)."""
+    result: dict[str, float] = {}
+    for path in query_files():
+        text = path.read_text(encoding="utf-8")
+        run(text)
+        times = []
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            run(text)
+            times.append((time.perf_counter() - started) * 1000)
+        result[path.stem] = statistics.median(times)
+    return result
+
+
+def _drain(raw: Any) -> object:
+    """Consume a result fully, as a server would when it writes the answer out."""
+    return raw if isinstance(raw, bool) else list(raw) if hasattr(raw, "__iter__") else raw
+
+
+# --- one back end, in a child process ------------------------------------------------
+
+
+def run_memory(files: list[Path]) -> dict[str, Any]:
+    from palmyra_graph.engine import OxigraphEngine
+
+    started = time.perf_counter()
+    engine = OxigraphEngine.from_files(files)
+    load = time.perf_counter() - started
+    lat = latencies(lambda q: _drain(engine.query(q).raw))
+    return {"load_s": load, "disk_mb": 0.0, "latency_ms": lat}
+
+
+def run_disk(files: list[Path]) -> dict[str, Any]:
+    from palmyra_graph.store import load_store, open_engine, size_on_disk
+
+    with tempfile.TemporaryDirectory(prefix="growth-") as tmp:
+        directory = Path(tmp) / "store"
+        report = load_store(directory, files)
+        started = time.perf_counter()
+        engine = open_engine(directory)
+        opened = time.perf_counter() - started
+        lat = latencies(lambda q: _drain(engine.query(q).raw))
+        return {
+            "load_s": report.seconds,
+            "open_s": opened,
+            "disk_mb": size_on_disk(directory) / 1e6,
+            "latency_ms": lat,
+            "startup_s": serve_startup(directory),
+        }
+
+
+def serve_startup(directory: Path) -> float:
+    """Seconds from launching ``serve --store DIR`` until it accepts connections."""
+    started = time.perf_counter()
+    server = LiveServer("--store", str(directory), env={"PALMYRA_WORKERS": "1"})
+    elapsed = time.perf_counter() - started
+    server.stop()
+    return elapsed
+
+
+def run_server(files: list[Path]) -> dict[str, Any]:
+    from palmyra_graph.push import push, staged
+    from palmyra_graph.remote import RemoteEngine
+    from palmyra_graph.store import size_on_disk
+
+    with tempfile.TemporaryDirectory(prefix="growth-server-") as tmp:
+        port = free_port()
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "oxigraph"), "serve", "--location", tmp,
+             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        sampler = PeakSampler(server.pid).start()
+        try:
+            _wait_for_port(port)
+            base = f"http://127.0.0.1:{port}"
+            started = time.perf_counter()
+            with staged(files) as parts:
+                push(parts, to=f"{base}/store")
+            load = time.perf_counter() - started
+            engine = RemoteEngine(f"{base}/query", timeout=600)
+            lat = latencies(lambda q: _drain(engine.query(q).raw))
+            disk = size_on_disk(Path(tmp)) / 1e6
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            sampler.stop()
+        return {
+            "load_s": load,
+            "disk_mb": disk,
+            "latency_ms": lat,
+            "server_peak_mb": sampler.peak_mb,
+        }
+
+
+def _wait_for_port(port: int, timeout: float = 30) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"oxigraph did not listen on port {port}")
+
+
+RUNNERS = {"memory": run_memory, "disk": run_disk, "server": run_server}
+
+
+# --- the driver -----------------------------------------------------------------------
+
+
+class PeakSampler:
+    """Samples the resident set size of one process (not its children); keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            try:
+                self.peak = max(self.peak, self.process.memory_info().rss)
+            except psutil.Error:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / 1e6
+
+
+def measure(backend: str, size: int) -> dict[str, Any]:
+    """Run one back end on one size in a child process; returns its figures."""
+    synthetic = synthetic_file(size)
+    files = [str(p) for p in [*resources.default_data_files(), synthetic]]
+    command = [sys.executable, __file__, "--one", backend, *files]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    sampler = PeakSampler(child.pid).start()
+    out, _ = child.communicate()
+    sampler.stop()
+    if child.returncode != 0:
+        raise RuntimeError(f"{backend} at {size} failed with exit {child.returncode}")
+    figures: dict[str, Any] = json.loads(out)
+    figures.update(backend=backend, size=size, peak_mb=sampler.peak_mb)
+    if backend == "server":  # the client's memory is not the store's: report the server's
+        figures["client_peak_mb"] = figures["peak_mb"]
+        figures["peak_mb"] = figures.pop("server_peak_mb")
+    return figures
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table of the figures."""
+    lines = [
+        "| triples | back end | load s | open s | serve start s | disk MB | peak MB "
+        "| median query ms | slowest query ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lat = row["latency_ms"]
+        slowest = max(lat, key=lat.get) if lat else "-"
+        lines.append(
+            f"| {row['triples']:,} | {row['backend']} | {row['load_s']:.2f} "
+            f"| {_opt(row, 'open_s', '.3f')} | {_opt(row, 'startup_s', '.2f')} "
+            f"| {row['disk_mb']:.1f} | {row['peak_mb']:.0f} "
+            f"| {statistics.median(lat.values()):.2f} "
+            f"| {lat.get(slowest, 0):.1f} ({slowest}) |"
+        )
+    return "\n".join(lines)
+
+
+def _opt(row: dict[str, Any], key: str, fmt: str) -> str:
+    return format(row[key], fmt) if key in row else "-"
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Four log-log panels (load, disk, memory, latency) against triples, one line per back end."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [
+        ("load_s", "load time (s)"),
+        ("disk_mb", "size on disk (MB)"),
+        ("peak_mb", "peak memory (MB)"),
+        ("median_ms", "median query latency (ms)"),
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    for ax, (key, title) in zip(axes.flat, panels, strict=True):
+        for backend in BACKENDS:
+            points = [
+                (r["triples"], r[key]) for r in rows if r["backend"] == backend and r[key] > 0
+            ]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", label=backend)
+        ax.set(xscale="log", yscale="log", title=title, xlabel="triples")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.suptitle("palmyra-graph: growth with synthetic offensives (2 cores)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, action="append", help="synthetic triples")
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("files", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(RUNNERS[args.one]([Path(f) for f in args.files])))
+        return 0
+    rows = []
+    for size in args.sizes or [10**4, 10**5, 10**6]:
+        for backend in args.backends.split(","):
+            row = measure(backend, size)
+            row["triples"] = _line_count(synthetic_file(size)) + _bundled_triples()
+            row["median_ms"] = statistics.median(row["latency_ms"].values())
+            rows.append(row)
+            print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "growth.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    (RESULTS / "growth.md").write_text(table(rows) + "\n", encoding="utf-8")
+    plot(rows, RESULTS / "growth.png")
+    print(table(rows))
+    print(f"\nwritten: {RESULTS}/growth.{{json,md,png}}")
+    return 0
+
+
+def _line_count(path: Path) -> int:
+    with path.open("rb") as stream:
+        return sum(1 for _ in stream)
+
+
+def _bundled_triples() -> int:
+    from palmyra_graph.loader import load
+
+    return len(load().store)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
