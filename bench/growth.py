@@ -19,6 +19,7 @@ Results go to ``bench/results/growth.{json,md,png}``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -189,10 +190,8 @@ class PeakSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
-            try:
+            with contextlib.suppress(psutil.Error):
                 self.peak = max(self.peak, self.process.memory_info().rss)
-            except psutil.Error:
-                pass
 
     def stop(self) -> None:
         self._stop.set()
