@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
@@ -64,7 +65,11 @@ def load_graph(paths: Sequence[Path | str] | None = None) -> Graph:
     Raises:
         LoadError: a file is missing or does not parse.
     """
-    return loader.load(paths).rdflib_graph()
+    store = loader.load(paths).store
+    triples = ox.serialize((quad.triple for quad in store), format=ox.RdfFormat.N_TRIPLES)
+    graph = Graph()
+    graph.parse(data=triples or b"", format="nt")
+    return graph
 
 
 def entities(graph: Graph) -> list[URIRef]:
