@@ -94,9 +94,23 @@ class RemoteEngine:
         response = self._post(form)
         return _parse(response, self.endpoint)
 
-    def describe(self, iri: str) -> QueryResult:
-        """The resource's own triples, the claims about it with their sources, and labels."""
-        return self.query(describe_query(iri))
+    def describe(
+        self,
+        iri: str,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryResult:
+        """The resource's own triples, the claims about it with their sources, and labels.
+
+        Raises:
+            QueryError: ``iri`` is not an IRI, or the remote rejected the query.
+        """
+        try:
+            sparql = describe_query(iri)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from exc
+        return self.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs)
 
     def graph_names(self) -> list[str]:
         """The IRIs of the remote's named graphs, sorted."""

@@ -1,0 +1,99 @@
+"""Real triple stores on loopback for the store tests: an Oxigraph server (the ``oxigraph``
+package's binary) and, where Debian's ``virtuoso-opensource`` is installed, Virtuoso."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from palmyra_graph.testing import free_port
+
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+VIRTUOSO = shutil.which("virtuoso-t")
+VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+
+
+@dataclass
+class Server:
+    """A store's HTTP endpoints."""
+
+    base: str
+    query: str
+    store: str
+
+
+def _wait(process: subprocess.Popen[bytes], port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def oxigraph(location: Path) -> Iterator[Server]:
+    """An Oxigraph server on a free loopback port (union default graph, as our engine)."""
+    port = free_port()
+    command = [str(OXIGRAPH), "serve", "--location", str(location)]
+    command += ["--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(process, port, timeout=30)
+        base = f"http://127.0.0.1:{port}"
+        yield Server(base=base, query=f"{base}/query", store=f"{base}/store")
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def oxigraph_server(tmp_path: Path) -> Iterator[Server]:
+    """A fresh, empty Oxigraph server."""
+    with oxigraph(tmp_path / "oxigraph") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Virtuoso 7 from Debian, in a scratch database; skipped when it is not installed."""
+    if not VIRTUOSO or not VIRTUOSO_INI.is_file():
+        pytest.skip("virtuoso-opensource is not installed (apt-get install virtuoso-opensource)")
+    directory = tmp_path_factory.mktemp("virtuoso")
+    http_port, sql_port = free_port(), free_port()
+    ini = VIRTUOSO_INI.read_text(encoding="utf-8")
+    ini = ini.replace("/var/lib/virtuoso-opensource-7/db/", f"{directory}/")
+    ini = ini.replace("ServerPort               = 1111", f"ServerPort = {sql_port}")
+    ini = ini.replace("ServerPort                  = 8890", f"ServerPort = {http_port}")
+    (directory / "virtuoso.ini").write_text(ini, encoding="utf-8")
+    command = [VIRTUOSO, "+configfile", str(directory / "virtuoso.ini"), "+foreground"]
+    process = subprocess.Popen(
+        command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait(process, http_port, timeout=60)
+        base = f"http://127.0.0.1:{http_port}"
+        yield Server(base=base, query=f"{base}/sparql", store=f"{base}/sparql-graph-crud-auth")
+    finally:
+        _stop(process)
