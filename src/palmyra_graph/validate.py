@@ -176,14 +176,14 @@ def validate(
     shape_files = [Path(p) for p in (shapes or resources.shape_files())]
     if not shape_files:
         raise ShapeError("no SHACL shapes files to validate with", where=str(resources.SHAPES_DIR))
-    loaded = loader.load(files)
-    shapes_graph = loader.load(shape_files).rdflib_graph()
+    data = _union_of(loader.load(files).store)
+    shapes_graph = _rdflib_graph(_union_of(loader.load(shape_files).store))
     started = time.perf_counter()
-    report_graph = _run_shacl(_union_of(loaded.store), shapes_graph)
+    report_graph = _run_shacl(data, shapes_graph)
     seconds = time.perf_counter() - started
     with _quiet_literal_warnings():
-        data = loaded.rdflib_graph()
-    results = sorted(_results(report_graph, data), key=_sort_key)
+        labels = _rdflib_graph(data)
+    results = sorted(_results(report_graph, labels), key=_sort_key)
     return Report(results, report_graph, files, shape_files, seconds)
 
 
@@ -192,6 +192,16 @@ def _union_of(store: ox.Store) -> ox.Store:
     union = ox.Store()
     union.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in store)
     return union
+
+
+def _rdflib_graph(store: ox.Store) -> rdflib.Graph:
+    """The default graph of ``store`` as an rdflib Graph.
+
+    Not ``LoadedGraph.rdflib_graph()``: it goes through ``rdflib.Dataset.parse``, which
+    emits a DeprecationWarning on rdflib 7.6 (an error under the test suite's settings).
+    """
+    nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    return rdflib.Graph().parse(data=nt, format="nt")
 
 
 def _run_shacl(data: ox.Store, shapes: rdflib.Graph) -> rdflib.Graph:
