@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_QUESTION = "# question:"
+_QUESTION = re.compile(r"^\s*#\s*question:\s*(.*?)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,9 @@ def load_examples(directory: Path) -> list[Example]:
 def question_of(sparql: str) -> str | None:
     """The text after the first ``# Question:`` comment line (case-insensitive), if any."""
     for line in sparql.splitlines():
-        stripped = line.strip()
-        if stripped.lower().startswith(_QUESTION):
-            return stripped[len(_QUESTION) :].strip() or None
+        match = _QUESTION.match(line)
+        if match:
+            return match.group(1) or None
     return None
 
 
