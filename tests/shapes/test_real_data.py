@@ -64,15 +64,13 @@ def test_reference_21_is_flagged_against_the_reinforcement_date(bundled_report: 
         if result.shape == SHAPES.PublishedLongBeforeShape and result.focus == SOURCE["21"]
     }
     objects = {
-        str(solution["object"].value): claim
+        str(quad.object): claim
         for claim in flagged
-        for solution in store.query(
-            "SELECT ?claim ?object WHERE { GRAPH ?g { ?claim rdf:object ?object } }",
-            substitutions={ox.Variable("claim"): ox.NamedNode(str(claim))},
-            prefixes={"rdf": str(RDF)},
+        for quad in store.quads_for_pattern(
+            ox.NamedNode(str(claim)), ox.NamedNode(str(RDF.object)), None, None
         )
     }
-    claim = objects[str(FIGURE["reinforcements-military-shield"])]
+    claim = objects[f"<{FIGURE['reinforcements-military-shield']}>"]
     # dated against "since 23 February" 2017, not against the offensive's start
     assert "2016-02-23" in flagged[claim]
     assert "2017-02-23" in flagged[claim]
