@@ -24,6 +24,8 @@ Node = ox.NamedNode | ox.BlankNode | ox.Literal
 
 _TYPE, _LABEL, _ALT = RDF.type, RDFS.label, SKOS.altLabel
 _STATEMENT, _FIGURE = str(RDF.Statement), str(PAL.Figure)
+#: Schemes an IRI from the data may be a link with (never ``javascript:`` and the like).
+_LINKABLE = ("http://", "https://")
 #: Shown in the page head, not among the facts.
 _HEAD = {str(_TYPE), str(_LABEL), str(_ALT), str(OWL.sameAs)}
 #: Qualifiers of a claim shown next to its value.
@@ -152,7 +154,7 @@ class Description:
             return Term(node.value, note=None if note in ("en", "xsd:string") else note)
         key = _key(node)
         text = self.labels.get(key) or _curie(key)
-        href = self.local(key) or (key if isinstance(node, ox.NamedNode) else None)
+        href = self.local(key) or (key if key.startswith(_LINKABLE) else None)
         return Term(text, href=href)
 
 
