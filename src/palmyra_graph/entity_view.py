@@ -90,7 +90,10 @@ class FigureGroup:
 
     @property
     def contested(self) -> bool:
-        return len(self.cards) > 1
+        """Two or more claimants give figures here ("per SOHR" against "per Russian MOD");
+        several figures without claimants (reinforcements from two places) are not."""
+        claimants = {tuple(c.text for c in card.claimants) for card in self.cards if card.claimants}
+        return len(claimants) > 1
 
 
 @dataclass

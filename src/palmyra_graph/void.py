@@ -83,6 +83,8 @@ def describe_dataset(
     """
     dataset = URIRef(base + "dataset")
     graph = graph_from_triples(_own_triples(engine, str(dataset)))
+    graph.bind("foaf", "http://xmlns.com/foaf/0.1/")
+    graph.bind("dcat", "http://www.w3.org/ns/dcat#")
     add = graph.add
     add((dataset, RDF.type, VOID.Dataset))
     add((dataset, VOID.uriSpace, Literal(base)))
