@@ -110,7 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif action == "wbgetentities":
             self._json(200, self._get(params))
         else:
-            self._json(200, {"error": {"code": "badvalue", "info": f"Unrecognized action {action}"}})
+            self._json(
+                200, {"error": {"code": "badvalue", "info": f"Unrecognized action {action}"}}
+            )
 
     def _trouble(self, trouble: Trouble) -> None:
         headers = {"Retry-After": str(trouble.retry_after)}
@@ -160,7 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
         limit = int(params.get("limit", "7"))
-        return {"searchinfo": {"search": params.get("search", "")}, "search": hits[:limit], "success": 1}
+        return {
+            "searchinfo": {"search": params.get("search", "")},
+            "search": hits[:limit],
+            "success": 1,
+        }
 
     def _get(self, params: dict[str, str]) -> dict[str, Any]:
         entities: dict[str, Any] = {}

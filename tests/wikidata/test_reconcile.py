@@ -134,9 +134,7 @@ def test_accepting_twice_never_duplicates_the_link(
     accept(reconciler(graph_files, fake_wikidata), data_copy, "suheil-al-hassan", "Q9990000001")
     once = data_copy.read_bytes()
     with pytest.raises(LinkRefused, match="already linked"):
-        accept(
-            reconciler(graph_files, fake_wikidata), data_copy, "suheil-al-hassan", "Q9990000001"
-        )
+        accept(reconciler(graph_files, fake_wikidata), data_copy, "suheil-al-hassan", "Q9990000001")
     assert data_copy.read_bytes() == once
     graph = load_graph(graph_files)
     assert len(list(graph.objects(ID["suheil-al-hassan"], OWL.sameAs))) == 1

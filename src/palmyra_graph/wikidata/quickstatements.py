@@ -10,7 +10,9 @@ A claim is exported when its subject is linked (owl:sameAs an item), its propert
 ``owl:equivalentProperty`` to a Wikidata property in the ontology, and its value can be
 written (a linked item, a date, a number, a string). References carry S248 "stated in"
 (the publisher's item, when linked), S854 "reference URL" (only when the source has a URL),
-S813 "retrieved" and S1476 "title". Everything else is skipped with its reason.
+S813 "retrieved" and S1476 "title" (only a title the article prints in quotation marks: an
+unquoted one may be a translation, and P1476 wants the title in its own language).
+Everything else is skipped with its reason.
 """
 
 from __future__ import annotations
@@ -156,7 +158,8 @@ def _reference(graph: Graph, source: Node) -> list[str]:
     if isinstance(retrieved, Literal) and retrieved.datatype == XSD.date:
         pairs += [RETRIEVED, time_value(str(retrieved))]
     title = graph.value(source, SCHEMA.headline)
-    if isinstance(title, Literal):
+    unquoted = graph.value(source, PAL.titleQuoted) == Literal(False)
+    if isinstance(title, Literal) and not unquoted:
         pairs += [TITLE, f'{title.language or "en"}:"{_quoted(str(title))}"']
     return pairs
 
