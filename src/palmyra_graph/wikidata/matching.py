@@ -24,7 +24,7 @@ from typing import Literal as TypingLiteral
 
 from rdflib import Graph, Literal, URIRef
 
-from palmyra_graph.namespaces import RDFS
+from palmyra_graph.namespaces import RDF, RDFS
 from palmyra_graph.wikidata.api import Item, WikidataClient
 from palmyra_graph.wikidata.links import Link
 
@@ -76,10 +76,14 @@ def name_similarity(ours: Iterable[str], theirs: Iterable[str]) -> float:
 
 
 def context_words(graph: Graph, link: Link) -> set[str]:
-    """Words from the labels of the entity's classes and of its neighbours in the graph."""
+    """Words from the labels of the entity's classes, its neighbours, and its claims' qualifiers."""
     nodes: set[URIRef] = set(link.classes)
     nodes.update(o for o in graph.objects(link.entity, None) if isinstance(o, URIRef))
     nodes.update(s for s in graph.subjects(None, link.entity) if isinstance(s, URIRef))
+    for claim in graph.subjects(RDF.object, link.entity):  # qualifiers: side, role, unit…
+        nodes.update(
+            o for p, o in graph.predicate_objects(claim) if isinstance(o, URIRef) and p != RDF.type
+        )
     words: set[str] = set()
     for node in nodes - {link.entity}:
         for label in graph.objects(node, RDFS.label):
