@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -78,6 +80,8 @@ def command(
     from granian import Granian
     from granian.constants import Interfaces
 
+    # SIGTERM while the graph loads is a clean stop too (granian handles it once it runs).
+    signal.signal(signal.SIGTERM, _stop)
     if data_files:
         os.environ["PALMYRA_DATA_FILES"] = json.dumps([str(p.resolve()) for p in data_files])
     if store:
@@ -100,3 +104,7 @@ def command(
         factory=True,
         log_access=False,
     ).serve()
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
