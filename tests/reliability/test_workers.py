@@ -1,0 +1,87 @@
+"""The worker pool: answers stream back, errors keep their type, a runaway job is killed."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from palmyra_graph.errors import QueryError, QueryTimeout
+from palmyra_graph.workers import CHUNK_SIZE, EngineSpec, QueryPool
+
+# Worker processes import jobs by module name; this folder is on their sys.path too.
+sys.path.insert(0, str(Path(__file__).parent))
+from reliability_jobs import big_job, count_job, pid_job
+
+DATA = "".join(f"<http://e/s{i}> <http://e/p> {i} .\n" for i in range(200))
+# Three cross joins over 200 triples: 1.6 billion rows, far past any time budget.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z . ?d ?t ?w }"
+
+
+@pytest.fixture
+def pool(tmp_path: Path) -> Iterator[QueryPool]:
+    path = tmp_path / "data.ttl"
+    path.write_text(DATA, encoding="utf-8")
+    queries = QueryPool(EngineSpec(data_files=(str(path),)), size=2, timeout=3.0)
+    yield queries
+    queries.close()
+
+
+def test_an_answer_streams_back_in_chunks(pool: QueryPool) -> None:
+    answer = pool.run(big_job, 200)
+    chunks = list(answer.chunks)
+    assert answer.meta == "bytes"
+    assert sum(len(c) for c in chunks) == 200_000
+    assert max(len(c) for c in chunks) <= CHUNK_SIZE and len(chunks) >= 3
+
+
+def test_a_query_error_keeps_its_type_and_the_worker_stays(pool: QueryPool) -> None:
+    with pytest.raises(QueryError, match="syntax error"):
+        pool.run(count_job, "SELECT WHERE {")
+    answer = pool.run(count_job, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert b'"value":"200"' in answer.body()
+
+
+def test_a_runaway_query_is_stopped_and_others_are_served_meanwhile(pool: QueryPool) -> None:
+    import threading
+
+    outcome: dict[str, object] = {}
+
+    def runaway() -> None:
+        started = time.monotonic()
+        try:
+            pool.run(count_job, RUNAWAY).body()
+        except QueryTimeout as error:
+            outcome["error"] = error
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.5)
+    victim_pids = set(pool.pids())
+    quick_start = time.monotonic()
+    answer = pool.run(count_job, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert b'"value":"200"' in answer.body()
+    assert time.monotonic() - quick_start < 1.0
+    thread.join(timeout=10)
+    assert isinstance(outcome["error"], QueryTimeout)
+    assert 2.9 < float(outcome["seconds"]) < 5.0  # type: ignore[arg-type]
+    # The runaway's worker was killed and replaced: one pid is gone, the pool is full again.
+    assert len(set(pool.pids()) - victim_pids) == 1
+    assert len(pool.pids()) == 2
+
+
+def test_a_client_that_stops_reading_gets_its_worker_replaced(pool: QueryPool) -> None:
+    answer = pool.run(big_job, 500)
+    next(answer.chunks)
+    answer.close()
+    pids = set()
+    for _ in range(4):
+        answer = pool.run(pid_job, None)
+        answer.body()
+        pids.add(answer.meta)
+    assert len(pids) <= 2
+    assert pids <= set(pool.pids())
