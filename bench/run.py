@@ -14,7 +14,7 @@ same number of answers to every query, so the servers are compared on the same w
 
 Printed and written to ``DIR/results.md`` and ``DIR/results.json`` (and ``DIR/throughput.png``
 when matplotlib is present): requests per second, median and p99 latency, the resident memory
-of each server after loading, and the ratios of this endpoint to both peers.
+(PSS) of each server after loading, and the ratios of this endpoint to both peers.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def running(server: Server, log: Path, *, timeout: float = 600.0) -> Iterator[fl
         _wait_ready(server, process, timeout)
         if server.load is not None:
             server.load()
-        yield _rss_mb(process.pid)
+        yield _memory_mb(process.pid)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -191,14 +191,16 @@ def _wait_ready(server: Server, process: subprocess.Popen[bytes], timeout: float
     raise RuntimeError(f"{server.name} not ready within {timeout} s")
 
 
-def _rss_mb(pid: int) -> float:
+def _memory_mb(pid: int) -> float:
+    """Proportional set size of the server's processes: memory shared by forked workers
+    (the parent's pages after a fork) is counted once, not once per process as RSS would."""
     try:
         import psutil
     except ImportError:
         return float("nan")
     parent = psutil.Process(pid)
     processes = [parent, *parent.children(recursive=True)]
-    return sum(p.memory_info().rss for p in processes) / 2**20
+    return sum(p.memory_full_info().pss for p in processes) / 2**20
 
 
 def answer_count(server: Server, query: str) -> int:
@@ -217,9 +219,14 @@ def bench_server(server: Server, log: Path, args: argparse.Namespace) -> dict[st
     """Every query of the mix against one server: counts, throughput, latency, memory."""
     print(f"  {server.name}: starting", flush=True)
     with running(server, log) as rss:
-        row: dict[str, object] = {"server": server.name, "rss_mb": round(rss, 1), "queries": {}}
+        row: dict[str, object] = {"server": server.name, "pss_mb": round(rss, 1), "queries": {}}
         for name, (query, heavy) in QUERIES.items():
-            count = answer_count(server, query)
+            started = time.perf_counter()
+            count = answer_count(server, query, args.max_wait)
+            if count is None:  # slower than the bound: one unanswered request, not timed
+                row["queries"][name] = _timed_out(time.perf_counter() - started, heavy)  # type: ignore[index]
+                print(f"    {name:16} no answer within {args.max_wait} s", flush=True)
+                continue
             loadgen.run(
                 server.url,
                 query,
@@ -255,6 +262,22 @@ def _summary(result: loadgen.RunResult, count: int, heavy: bool) -> dict[str, ob
     }
 
 
+def _timed_out(seconds: float, heavy: bool) -> dict[str, object]:
+    return {
+        "answers": None,
+        "heavy": heavy,
+        "requests": 0,
+        "errors": 0,
+        "unfinished": 1,
+        "client": "requests",
+        "seconds": round(seconds, 1),
+        "rps": 0.0,
+        "median_ms": None,
+        "p99_ms": None,
+        "timed_out": True,
+    }
+
+
 def _line(summary: dict[str, object]) -> str:
     return (
         f"{summary['rps']:>9} req/s  median {summary['median_ms']} ms  p99 "
@@ -279,7 +302,7 @@ def bench_dataset(
     rows = [bench_server(s, work / f"{s.name.split()[0]}-{s.port}.log", args) for s in servers]
     for name in QUERIES:
         counts = {row["server"]: row["queries"][name]["answers"] for row in rows}  # type: ignore[index]
-        if len(set(counts.values())) != 1:
+        if len({c for c in counts.values() if c is not None}) != 1:
             raise SystemExit(f"servers disagree on {name!r}: {counts}")
     return {"dataset": label, "triples": _triples(files), "servers": rows}
 
@@ -306,6 +329,12 @@ def ratios(dataset: dict[str, object]) -> list[dict[str, object]]:
             if peer not in rows:
                 continue
             mine, theirs = ours["queries"][name], rows[peer]["queries"][name]
+            if theirs.get("timed_out"):  # the peer gave no answer within `seconds`: bounds
+                entry[f"rps_vs_{peer}"] = f"> {mine['rps'] * theirs['seconds']:.0f}"
+                entry[f"median_vs_{peer}"] = (
+                    f"< {mine['median_ms'] / (theirs['seconds'] * 1000):.3f}"
+                )
+                continue
             entry[f"rps_vs_{peer}"] = _ratio(mine["rps"], theirs["rps"])
             entry[f"median_vs_{peer}"] = _ratio(mine["median_ms"], theirs["median_ms"])
         out.append(entry)
@@ -328,7 +357,7 @@ def report(results: list[dict[str, object]]) -> str:
         lines += [
             f"## {dataset['dataset']} ({dataset['triples']:,} triples)",
             "",
-            "| server | query | req/s | median ms | p99 ms | ok | errors | client | RSS MB |",
+            "| server | query | req/s | median ms | p99 ms | ok | errors | client | memory MB (PSS) |",
             "|---|---|---:|---:|---:|---:|---:|---|---:|",
         ]
         for row in dataset["servers"]:  # type: ignore[attr-defined]
@@ -336,7 +365,7 @@ def report(results: list[dict[str, object]]) -> str:
                 lines.append(
                     f"| {row['server']} | {name} | {s['rps']} | {s['median_ms']} | "
                     f"{s['p99_ms']} | {s['requests']} | {s['errors']} | {s['client']} | "
-                    f"{row['rss_mb']} |"
+                    f"{row['pss_mb']} |"
                 )
         lines += [
             "",
@@ -384,14 +413,14 @@ def chart(results: list[dict[str, object]], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per run")
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
     parser.add_argument(
         "--max-wait", type=float, default=60.0, help="longest wait for a slow server's first answer"
     )
     parser.add_argument("--triples", type=int, default=1_000_000, help="synthetic graph size")
     parser.add_argument("--skip-rdflib", action="store_true", help="leave rdflib-endpoint out")
-    parser.add_argument("--out", type=Path, default=HERE / "out", help="results folder")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="results folder")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     bundled = default_data_files()
