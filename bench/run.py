@@ -218,8 +218,8 @@ def answer_count(server: Server, query: str) -> int:
 def bench_server(server: Server, log: Path, args: argparse.Namespace) -> dict[str, object]:
     """Every query of the mix against one server: counts, throughput, latency, memory."""
     print(f"  {server.name}: starting", flush=True)
-    with running(server, log) as rss:
-        row: dict[str, object] = {"server": server.name, "pss_mb": round(rss, 1), "queries": {}}
+    with running(server, log) as memory:
+        row: dict[str, object] = {"server": server.name, "pss_mb": round(memory, 1), "queries": {}}
         for name, (query, heavy) in QUERIES.items():
             started = time.perf_counter()
             count = answer_count(server, query, args.max_wait)
@@ -357,7 +357,7 @@ def report(results: list[dict[str, object]]) -> str:
         lines += [
             f"## {dataset['dataset']} ({dataset['triples']:,} triples)",
             "",
-            "| server | query | req/s | median ms | p99 ms | ok | errors | client | memory MB (PSS) |",
+            "| server | query | req/s | median ms | p99 ms | ok | errors | client | PSS MB |",
             "|---|---|---:|---:|---:|---:|---:|---|---:|",
         ]
         for row in dataset["servers"]:  # type: ignore[attr-defined]
