@@ -25,6 +25,10 @@ from palmyra_graph.app import create_app
 
 #: WSGI threads per worker: enough to overlap pyoxigraph (GIL released) with Python work.
 DEFAULT_THREADS = 4
+#: Two workers served 1.3–2.7× the requests of one on this project's 2-core machine (light
+#: queries are bound by Python's per-request work, one GIL per process), at the cost of one
+#: copy of the graph per worker: ``--workers 1`` halves memory (bench/README.md).
+DEFAULT_WORKERS = 2
 
 
 @click.command("serve")
@@ -45,7 +49,7 @@ DEFAULT_THREADS = 4
 @click.option("--remote", metavar="URL", help="Front a remote SPARQL 1.1 query endpoint.")
 @click.option(
     "--workers",
-    default=1,
+    default=DEFAULT_WORKERS,
     show_default=True,
     type=click.IntRange(1, 64),
     envvar="PALMYRA_WORKERS",
