@@ -45,3 +45,13 @@ def test_missing_file_and_unknown_suffix_are_load_errors(tmp_path: Path) -> None
         load([tmp_path / "absent.ttl"])
     with pytest.raises(LoadError, match="unknown RDF file suffix"):
         load([write(tmp_path, "data.csv", "a,b\n")])
+
+
+def test_rdflib_views_hold_every_quad_without_warnings(tmp_path: Path) -> None:
+    quads = write(tmp_path, "g.nq", "<http://e/a> <http://e/p> <http://e/b> <http://e/g> .\n")
+    triples = write(tmp_path, "t.ttl", "<http://e/c> <http://e/p> 2 .\n")
+    loaded = load([quads, triples])  # warnings are errors in this suite
+    dataset = loaded.rdflib_dataset()
+    graphs = {str(g.identifier): len(g) for g in dataset.graphs() if len(g)}
+    assert graphs == {"http://e/g": 1, triples.resolve().as_uri(): 1}
+    assert len(loaded.rdflib_graph()) == 2

@@ -67,9 +67,14 @@ class LoadedGraph:
     def rdflib_dataset(self) -> rdflib.Dataset:
         """The same quads as an rdflib Dataset (built once, on first use)."""
         if self._rdflib is None:
-            nquads = self.store.dump(format=ox.RdfFormat.N_QUADS)
+            # Graph by graph as N-Triples: rdflib 7.6's Dataset.parse of N-Quads warns that
+            # it uses its own deprecated default_context.
             dataset = rdflib.Dataset()
-            dataset.parse(data=nquads, format="nquads")
+            for name in self.store.named_graphs():
+                data = self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name)
+                dataset.graph(rdflib.URIRef(name.value)).parse(data=data, format="nt")
+            default = self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+            dataset.default_graph.parse(data=default, format="nt")
             self._rdflib = dataset
         return self._rdflib
 
