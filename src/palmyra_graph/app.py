@@ -12,6 +12,7 @@ from palmyra_graph import resources
 from palmyra_graph.engine import Engine, OxigraphEngine
 from palmyra_graph.errors import PalmyraError
 from palmyra_graph.namespaces import BASE
+from palmyra_graph.workers import EngineSpec, QueryPool
 
 DEFAULTS: dict[str, Any] = {
     # Files loaded at start-up (each a named graph); default: ontology and data.
@@ -24,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "BASE_IRI": BASE,
     # Seconds a query may run before it is stopped and answered 503.
     "QUERY_TIMEOUT": 30.0,
+    # Worker processes that evaluate /sparql queries, so a query past QUERY_TIMEOUT can be
+    # killed (pyoxigraph cannot cancel one); also the most queries evaluated at once per
+    # server process. 0 evaluates in the request thread, with no time budget.
+    "QUERY_WORKERS": 2,
     # SERVICE endpoints a query may call; empty refuses every SERVICE clause.
     "ALLOW_SERVICE": [],
     # Largest request body accepted, in bytes (413 beyond).
@@ -48,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     _normalise(app)
     app.extensions["palmyra.engine"] = _engine(app.config)
+    app.extensions["palmyra.pool"] = _pool(app.config)
     _register_blueprints(app)
     app.register_error_handler(PalmyraError, _palmyra_error)
     return app
@@ -64,6 +70,15 @@ def _engine(config: Mapping[str, Any]) -> Engine:
 
         return RemoteEngine(config["REMOTE"], timeout=float(config["QUERY_TIMEOUT"]))
     return OxigraphEngine.from_files(config["DATA_FILES"])
+
+
+def _pool(config: Mapping[str, Any]) -> QueryPool | None:
+    """Killable query workers over the same graph (none for a remote endpoint, which keeps
+    its own time limit, or when QUERY_WORKERS is 0). They start on the first query."""
+    if config["REMOTE"] or int(config["QUERY_WORKERS"]) <= 0:
+        return None
+    spec = EngineSpec(data_files=tuple(config["DATA_FILES"]), store=config["STORE"] or None)
+    return QueryPool(spec, size=int(config["QUERY_WORKERS"]), timeout=config["QUERY_TIMEOUT"])
 
 
 def _normalise(app: Flask) -> None:
@@ -87,6 +102,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _palmyra_error(error: PalmyraError) -> Response:
     return Response(str(error) + "\n", status=error.http_status, mimetype="text/plain")
+
+
+def pool_of(app: Flask) -> QueryPool | None:
+    """The app's query workers, or None when queries run in the request thread."""
+    pool: QueryPool | None = app.extensions["palmyra.pool"]
+    return pool
 
 
 def engine_of(app: Flask) -> Engine:

@@ -23,7 +23,8 @@ from flask import Blueprint, Request, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from palmyra_graph.app import engine_of
+from palmyra_graph.answer import QueryJob, answer_job
+from palmyra_graph.app import engine_of, pool_of
 from palmyra_graph.engine import QueryResult
 from palmyra_graph.errors import (
     NotAcceptable,
@@ -43,6 +44,7 @@ from palmyra_graph.formats import (
 )
 from palmyra_graph.service_description import service_description
 from palmyra_graph.service_guard import check_query
+from palmyra_graph.workers import QueryPool
 
 PATH = "/sparql"
 bp = Blueprint("sparql", __name__)
@@ -92,6 +94,9 @@ def sparql() -> Response:
     info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"])
     kind = KIND_OF_FORM.get(info.form or "")
     fmt = choose_format(kind, operation) if kind else None
+    pool = pool_of(current_app)
+    if pool is not None:
+        return _answer_in_worker(pool, operation)
     result = engine_of(current_app).query(
         operation.query,
         default_graphs=operation.default_graphs,
@@ -103,6 +108,30 @@ def sparql() -> Response:
 
 
 _VARY = {"Vary": "Accept"}
+
+
+def _answer_in_worker(pool: QueryPool, operation: SparqlRequest) -> Response:
+    """Evaluate in a killable worker within QUERY_TIMEOUT (503 past it), streaming the body."""
+    assert operation.query is not None
+    formats, refusals = {}, {}
+    for kind in OFFERED:
+        try:
+            formats[kind] = choose_format(kind, operation).media_type
+        except NotAcceptable as refusal:
+            refusals[kind] = refusal.message
+    job = QueryJob(
+        operation.query,
+        tuple(operation.default_graphs),
+        tuple(operation.named_graphs),
+        formats,
+        refusals,
+    )
+    answer = pool.run(answer_job, job)
+    _kind, content_type = answer.meta
+    # A HEAD response has no body, but the worker's answer is read to its end so the worker
+    # goes back to the pool instead of being replaced.
+    body = answer.body() if request.method == "HEAD" else answer.chunks
+    return Response(body, content_type=content_type, headers=_VARY)
 
 
 def read_request(req: Request, *, max_length: int | None = None) -> SparqlRequest:

@@ -53,23 +53,45 @@ class EngineSpec:
 
 
 class _PipeWriter:
-    """A binary file-like object that sends what is written as ``("chunk", bytes)`` messages."""
+    """A binary file-like object that sends what is written in chunks of ``CHUNK_SIZE``.
 
-    def __init__(self, conn: Connection) -> None:
+    The answer's ``meta`` (which becomes the status and headers) goes out just before the
+    first chunk, not before: pyoxigraph evaluates while it serializes, so a query that
+    computes for long before its first result still ends in a clean 503, and an error found
+    before any output still reaches the client as its own status.
+    """
+
+    def __init__(self, conn: Connection, meta: Any) -> None:
         self.conn = conn
+        self.meta = meta
+        self.started = False
         self.buffer = bytearray()
 
     def write(self, data: bytes) -> int:
         self.buffer += data
         while len(self.buffer) >= CHUNK_SIZE:
-            self.conn.send_bytes(bytes(self.buffer[:CHUNK_SIZE]))
+            self._send(bytes(self.buffer[:CHUNK_SIZE]))
             del self.buffer[:CHUNK_SIZE]
         return len(data)
 
     def flush(self) -> None:
+        """Nothing to do: chunks leave as they fill (serializers call this)."""
+
+    def _send(self, chunk: bytes) -> None:
+        if not self.started:
+            self.conn.send(("meta", self.meta))
+            self.started = True
+        self.conn.send_bytes(chunk)
+
+    def close(self) -> None:
+        """Send what is left and the empty chunk that ends the body."""
         if self.buffer:
-            self.conn.send_bytes(bytes(self.buffer))
+            self._send(bytes(self.buffer))
             self.buffer.clear()
+        elif not self.started:
+            self.conn.send(("meta", self.meta))
+            self.started = True
+        self.conn.send_bytes(b"")
 
 
 def _worker_main(conn: Connection, spec: EngineSpec) -> None:
@@ -81,18 +103,17 @@ def _worker_main(conn: Connection, spec: EngineSpec) -> None:
             job, payload = conn.recv()
         except (EOFError, OSError):
             return
+        writer: _PipeWriter | None = None
         try:
             meta, write = job(engine, payload)
+            writer = _PipeWriter(conn, meta)
+            write(writer)
         except PalmyraError as error:
+            if writer is not None and writer.started:
+                raise  # mid-answer: ending this process aborts the response, never truncates
             conn.send(("error", (type(error).__name__, error.message, error.where)))
             continue
-        conn.send(("meta", meta))
-        writer = _PipeWriter(conn)
-        # An error while writing (pyoxigraph evaluates lazily) ends this process; the parent
-        # sees the pipe close mid-answer and aborts the response rather than truncate it.
-        write(writer)
-        writer.flush()
-        conn.send_bytes(b"")  # an empty chunk ends the body
+        writer.close()
 
 
 def _rebuild(name: str, message: str, where: str | None) -> PalmyraError:

@@ -106,7 +106,11 @@ queries = st.one_of(
 accepts = st.one_of(
     st.sampled_from(MEDIA_TYPES),
     st.lists(
-        st.tuples(st.sampled_from(MEDIA_TYPES), st.floats(-1, 2) | st.text(max_size=4)), max_size=4
+        st.tuples(
+            st.sampled_from(MEDIA_TYPES),
+            st.floats(-1, 2) | st.text(alphabet=HEADER_CHARS, max_size=4),
+        ),
+        max_size=4,
     ).map(lambda items: ", ".join(f"{m};q={q}" for m, q in items)),
     st.text(alphabet=HEADER_CHARS, max_size=60),
 )

@@ -21,7 +21,7 @@ from types import FrameType
 
 import click
 
-from palmyra_graph.app import create_app
+from palmyra_graph.app import create_app, engine_of
 
 #: WSGI threads per worker: enough to overlap pyoxigraph (GIL released) with Python work.
 DEFAULT_THREADS = 4
@@ -29,6 +29,10 @@ DEFAULT_THREADS = 4
 #: queries are bound by Python's per-request work, one GIL per process), at the cost of one
 #: copy of the graph per worker: ``--workers 1`` halves memory (bench/README.md).
 DEFAULT_WORKERS = 2
+#: The largest request line plus headers granian accepts, in bytes.
+MAX_HEADER_BYTES = 64 * 1024
+#: Larger graphs are not validated at start-up (pySHACL would delay it by minutes).
+MAX_VALIDATED_TRIPLES = 100_000
 
 
 @click.command("serve")
@@ -64,6 +68,18 @@ DEFAULT_WORKERS = 2
     help="WSGI threads per worker, and requests each worker admits at once.",
 )
 @click.option(
+    "--query-timeout",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    help="Stop a query past this many seconds and answer 503 (default 30; PALMYRA_QUERY_TIMEOUT).",
+)
+@click.option(
+    "--query-workers",
+    type=click.IntRange(min=0),
+    help="Killable processes per server worker that evaluate queries (default 2; 0: in the "
+    "request thread, with no time budget; PALMYRA_QUERY_WORKERS).",
+)
+@click.option(
     "--allow-service",
     "allow_service",
     multiple=True,
@@ -78,11 +94,14 @@ def command(
     remote: str | None,
     workers: int,
     threads: int,
+    query_timeout: float | None,
+    query_workers: int | None,
     allow_service: tuple[str, ...],
 ) -> None:
     """Serve the graph: the SPARQL endpoint, entity pages and dumps. Stop with Ctrl-C."""
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     # SIGTERM while the graph loads is a clean stop too (granian handles it once it runs).
     signal.signal(signal.SIGTERM, _stop)
@@ -94,8 +113,15 @@ def command(
         os.environ["PALMYRA_REMOTE"] = json.dumps(remote)
     if allow_service:
         os.environ["PALMYRA_ALLOW_SERVICE"] = json.dumps(list(allow_service))
-    create_app()  # loads and checks every file here, before any worker starts
+    if query_timeout is not None:
+        os.environ["PALMYRA_QUERY_TIMEOUT"] = json.dumps(query_timeout)
+    if query_workers is not None:
+        os.environ["PALMYRA_QUERY_WORKERS"] = json.dumps(query_workers)
+    app = create_app()  # loads and checks every file here, before any worker starts
     click.echo(f"palmyra-graph: serving on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    if not store and not remote:
+        triples = len(engine_of(app).store)  # type: ignore[attr-defined]
+        click.echo(f"palmyra-graph: {_shapes_summary(app.config['DATA_FILES'], triples)}", err=True)
     Granian(
         "palmyra_graph.app:create_app",
         address=host,
@@ -105,6 +131,8 @@ def command(
         blocking_threads=threads,
         backpressure=threads,
         websockets=False,
+        # Request line and headers beyond 64 KiB are refused before reaching the app.
+        http1_settings=HTTP1Settings(header_read_timeout=10_000, max_buffer_size=MAX_HEADER_BYTES),
         factory=True,
         log_access=False,
     ).serve()
@@ -112,3 +140,19 @@ def command(
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
+
+
+def _shapes_summary(files: list[str], triples: int) -> str:
+    """One line about shape violations: users serve their own data, so it is served anyway."""
+    from palmyra_graph.validate import validate
+
+    if triples > MAX_VALIDATED_TRIPLES:
+        return f"{triples} triples: not validated at start-up (run palmyra-graph validate)"
+
+    report = validate(files, ontology=True)
+    violations, warnings = len(report.of("Violation")), len(report.of("Warning"))
+    verdict = "conforms" if report.conforms else "does NOT conform (serving anyway)"
+    return (
+        f"data {verdict} to the shapes: {violations} violations, {warnings} warnings "
+        "(palmyra-graph validate for the report)"
+    )
