@@ -85,12 +85,13 @@ class _PipeWriter:
 
     def close(self) -> None:
         """Send what is left and the empty chunk that ends the body."""
+        if not self.started:  # the whole answer fits one chunk: one message, the common case
+            self.conn.send(("whole", (self.meta, bytes(self.buffer))))
+            self.started = True
+            return
         if self.buffer:
             self._send(bytes(self.buffer))
             self.buffer.clear()
-        elif not self.started:
-            self.conn.send(("meta", self.meta))
-            self.started = True
         self.conn.send_bytes(b"")
 
 
@@ -181,12 +182,27 @@ class _Body(Iterator[bytes]):
             self.close()
 
 
+class _Whole(Iterator[bytes]):
+    """An answer that came in one message: its worker is already back in the pool."""
+
+    def __init__(self, body: bytes) -> None:
+        self.parts = [body] if body else []
+
+    def __next__(self) -> bytes:
+        if not self.parts:
+            raise StopIteration
+        return self.parts.pop()
+
+    def close(self) -> None:
+        self.parts.clear()
+
+
 @dataclass
 class Answer:
     """A job's answer: its ``meta`` and its body as an iterator of chunks."""
 
     meta: Any
-    chunks: _Body
+    chunks: _Body | _Whole
 
     def body(self) -> bytes:
         """The whole body (for small answers and tests)."""
@@ -234,6 +250,10 @@ class QueryPool:
         if kind == "error":
             self._idle.put(worker)
             raise _rebuild(*value)
+        if kind == "whole":
+            self._idle.put(worker)
+            meta, body = value
+            return Answer(meta=meta, chunks=_Whole(body))
         return Answer(meta=value, chunks=_Body(self, worker, deadline))
 
     def _borrow(self, deadline: float) -> _Worker:
