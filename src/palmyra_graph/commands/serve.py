@@ -6,9 +6,9 @@ parse stops start-up with exit 2 before any worker starts.
 
 Concurrency: pyoxigraph releases the GIL while it evaluates, so a few threads per worker
 serve queries in parallel; more threads than that only queue inside Python. Each worker runs
-``--threads`` WSGI threads and admits as many requests at once (granian's ``backpressure``);
-further connections wait in granian's Rust accept queue instead of piling up as Python
-threads (granian's default allows 512, and warns about it).
+``--threads`` WSGI threads; up to ``MAX_CONNECTIONS`` connections per worker are held open,
+waiting for a thread in granian's Rust side rather than as Python threads (granian's default
+allows 512 threads, and warns about it).
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ from palmyra_graph.app import create_app, engine_of
 
 #: WSGI threads per worker: enough to overlap pyoxigraph (GIL released) with Python work.
 DEFAULT_THREADS = 4
+#: Connections each worker holds open at once. granian keeps a keep-alive connection's
+#: permit while it idles, so a bound as low as the thread count let a dozen idle clients
+#: lock everyone else out (measured: 12 idle connections delayed a new client 9.7 s).
+MAX_CONNECTIONS = 256
 #: Two workers served 1.3–2.7× the requests of one on this project's 2-core machine (light
 #: queries are bound by Python's per-request work, one GIL per process), at the cost of one
 #: copy of the graph per worker: ``--workers 1`` halves memory (bench/README.md).
@@ -129,7 +133,7 @@ def command(
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
-        backpressure=threads,
+        backpressure=MAX_CONNECTIONS,
         websockets=False,
         # Request line and headers beyond 64 KiB are refused before reaching the app.
         http1_settings=HTTP1Settings(header_read_timeout=10_000, max_buffer_size=MAX_HEADER_BYTES),
