@@ -6,9 +6,10 @@ Starts ``palmyra-graph serve`` on a free loopback port with a short query time b
 for ``--duration`` seconds drives it with closed-loop clients (``bench/loadgen.py``'s raw
 HTTP/1.1 client): most send the valid query mix of ``bench/run.py`` (entity lookup,
 provenance join, aggregate), one sends runaway queries (stopped at the budget: 503), one
-sends malformed queries (400). Reports requests served per kind, statuses, errors on valid
-queries (must be zero), p50/p99 latency of the valid ones, and the peak memory (PSS, psutil)
-of the server with all its processes. Results go to ``bench/results/load.{json,md}``.
+sends malformed queries (400), two ask for the whole graph (large results). Reports
+requests served per kind, statuses, errors on valid and large queries (must be zero),
+p50/p99 latency of the valid ones, and the peak memory (PSS, psutil) of the server with all
+its processes. Results go to ``bench/results/load.{json,md}``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from run import QUERIES  # noqa: E402
 
 from palmyra_graph.testing import LiveServer  # noqa: E402
 
+#: The whole graph, about 200 KB as JSON: a flood of these must not grow memory without bound.
+LARGE = "SELECT * WHERE { ?s ?p ?o }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z . ?d ?t ?w }"
 MALFORMED = [
     "SELECT * WHERE { ?s ?p ",
@@ -77,11 +80,13 @@ async def client(url: str, queries: list[str], stop_at: float, tally: Tally) -> 
 
 
 async def drive(url: str, clients: int, duration: float) -> dict[str, Tally]:
-    """Run every client for ``duration`` seconds; one runaway and one malformed client."""
-    tallies = {"valid": Tally(), "runaway": Tally(), "malformed": Tally()}
+    """Run every client for ``duration`` seconds: one runaway, one malformed, two asking for
+    large results, the rest the valid mix."""
+    tallies = {"valid": Tally(), "runaway": Tally(), "malformed": Tally(), "large": Tally()}
     stop_at = time.perf_counter() + duration
     valid = [query for query, _heavy in QUERIES.values()]
-    tasks = [client(url, valid, stop_at, tallies["valid"]) for _ in range(clients - 2)]
+    tasks = [client(url, valid, stop_at, tallies["valid"]) for _ in range(clients - 4)]
+    tasks += [client(url, [LARGE], stop_at, tallies["large"]) for _ in range(2)]
     tasks.append(client(url, [RUNAWAY], stop_at, tallies["runaway"]))
     tasks.append(client(url, MALFORMED, stop_at, tallies["malformed"]))
     await asyncio.gather(*tasks)
@@ -115,7 +120,12 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def summary(tallies: dict[str, Tally], duration: float, peak_mb: float) -> dict[str, object]:
     valid = tallies["valid"]
-    errors = sum(n for status, n in valid.statuses.items() if status != 200)
+    errors = sum(
+        n
+        for kind in ("valid", "large")
+        for status, n in tallies[kind].statuses.items()
+        if status != 200
+    )
     return {
         "duration_s": duration,
         "requests": {kind: sum(t.statuses.values()) for kind, t in tallies.items()},
@@ -124,6 +134,7 @@ def summary(tallies: dict[str, Tally], duration: float, peak_mb: float) -> dict[
         "valid_rps": round(sum(valid.statuses.values()) / duration, 1),
         "valid_p50_ms": round(percentile(valid.latencies, 0.5) * 1000, 2),
         "valid_p99_ms": round(percentile(valid.latencies, 0.99) * 1000, 2),
+        "large_p50_ms": round(percentile(tallies["large"].latencies, 0.5) * 1000, 2),
         "runaway_p50_s": round(statistics.median(tallies["runaway"].latencies), 2),
         "peak_memory_mb": round(peak_mb, 1),
     }
