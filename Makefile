@@ -29,8 +29,12 @@ $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	touch $@
 
+# Endpoint against its peers; growth with size (10^6 and up: bench/growth.py --sizes N);
+# load with runaway, malformed and large-result clients. Results in bench/results/.
 bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/growth.py --sizes 10000 --sizes 100000
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
