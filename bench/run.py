@@ -152,7 +152,8 @@ def rdflib_endpoint(files: list[Path]) -> Server:
 
 @contextmanager
 def running(server: Server, log: Path, *, timeout: float = 600.0) -> Iterator[float]:
-    """Start ``server``, wait until it answers ASK, yield its memory (MB); stop it after."""
+    """Start ``server``, wait until it answers ASK and is warm, yield its memory (MB); stop it
+    after."""
     with log.open("w") as out:
         process = subprocess.Popen(
             server.command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -161,6 +162,7 @@ def running(server: Server, log: Path, *, timeout: float = 600.0) -> Iterator[fl
         _wait_ready(server, process, timeout)
         if server.load is not None:
             server.load()
+        _warm(server, timeout)
         yield _memory_mb(process.pid)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -169,6 +171,18 @@ def running(server: Server, log: Path, *, timeout: float = 600.0) -> Iterator[fl
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _warm(server: Server, timeout: float) -> None:
+    """Send concurrent trivial queries until every one is answered within a second: a server
+    that starts helpers on first use (palmyra's query worker processes, one pool per server
+    process) has then started them all, outside the timed runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = loadgen.run(server.url, "ASK {}", duration=1.0, max_wait=timeout, use_wrk=False)
+        if result.latencies and max(result.latencies) < 1.0 and not result.unfinished:
+            return
+    raise RuntimeError(f"{server.name} did not settle within {timeout} s")
 
 
 def _wait_ready(server: Server, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -227,6 +241,7 @@ def bench_server(server: Server, log: Path, args: argparse.Namespace) -> dict[st
         for name, (query, heavy) in QUERIES.items():
             started = time.perf_counter()
             count = answer_count(server, query, args.max_wait)
+            single = time.perf_counter() - started  # one request alone, nothing else running
             if count is None:  # slower than the bound: one unanswered request, not timed
                 row["queries"][name] = _timed_out(time.perf_counter() - started, heavy)  # type: ignore[index]
                 print(f"    {name:16} no answer within {args.max_wait} s", flush=True)
@@ -245,15 +260,18 @@ def bench_server(server: Server, log: Path, args: argparse.Namespace) -> dict[st
                 duration=args.duration,
                 max_wait=args.max_wait,
             )
-            row["queries"][name] = _summary(result, count, heavy)  # type: ignore[index]
+            row["queries"][name] = _summary(result, count, heavy, single)  # type: ignore[index]
             print(f"    {name:16} {_line(row['queries'][name])}", flush=True)  # type: ignore[index]
     return row
 
 
-def _summary(result: loadgen.RunResult, count: int, heavy: bool) -> dict[str, object]:
+def _summary(
+    result: loadgen.RunResult, count: int, heavy: bool, single: float
+) -> dict[str, object]:
     median, p99 = result.percentile(0.5), result.percentile(0.99)
     return {
         "answers": count,
+        "single_ms": round(single * 1000, 1),
         "heavy": heavy,
         "requests": result.completed,
         "errors": result.errors,
@@ -269,6 +287,7 @@ def _summary(result: loadgen.RunResult, count: int, heavy: bool) -> dict[str, ob
 def _timed_out(seconds: float, heavy: bool) -> dict[str, object]:
     return {
         "answers": None,
+        "single_ms": None,
         "heavy": heavy,
         "requests": 0,
         "errors": 0,
@@ -333,6 +352,13 @@ def ratios(dataset: dict[str, object]) -> list[dict[str, object]]:
             if peer not in rows:
                 continue
             mine, theirs = ours["queries"][name], rows[peer]["queries"][name]
+            if not theirs.get("timed_out") and not theirs["requests"]:
+                # no answer under load within the bound: one process answers at most one
+                # query per single-request time (it holds the GIL), so that bounds its rate
+                bound = mine["rps"] * theirs["single_ms"] / 1000
+                entry[f"rps_vs_{peer}"] = f">= {bound:.0f}"
+                entry[f"median_vs_{peer}"] = f"<= {mine['median_ms'] / theirs['single_ms']:.3f}"
+                continue
             if theirs.get("timed_out"):  # the peer gave no answer within `seconds`: bounds
                 entry[f"rps_vs_{peer}"] = f"> {mine['rps'] * theirs['seconds']:.0f}"
                 entry[f"median_vs_{peer}"] = (
@@ -361,14 +387,14 @@ def report(results: list[dict[str, object]]) -> str:
         lines += [
             f"## {dataset['dataset']} ({dataset['triples']:,} triples)",
             "",
-            "| server | query | req/s | median ms | p99 ms | ok | errors | client | PSS MB |",
+            "| server | query | req/s | median ms | p99 ms | alone ms | ok | client | PSS MB |",
             "|---|---|---:|---:|---:|---:|---:|---|---:|",
         ]
         for row in dataset["servers"]:  # type: ignore[attr-defined]
             for name, s in row["queries"].items():
                 lines.append(
                     f"| {row['server']} | {name} | {s['rps']} | {s['median_ms']} | "
-                    f"{s['p99_ms']} | {s['requests']} | {s['errors']} | {s['client']} | "
+                    f"{s['p99_ms']} | {s['single_ms']} | {s['requests']} | {s['client']} | "
                     f"{row['pss_mb']} |"
                 )
         lines += [
