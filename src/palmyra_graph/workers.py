@@ -29,6 +29,8 @@ from palmyra_graph import errors
 from palmyra_graph.errors import PalmyraError, QueryTimeout
 
 CHUNK_SIZE = 64 * 1024
+#: Seconds a new worker may take to build its engine (load the graph) before it counts as dead.
+READY_TIMEOUT = 300.0
 
 Writer = Callable[[IO[bytes]], None]
 Job = Callable[[Any, Any], tuple[Any, Writer]]
@@ -239,8 +241,8 @@ class QueryPool:
                 killed and replaced).
             PalmyraError: whatever the job raised on purpose (QueryError…), rebuilt here.
         """
-        deadline = time.monotonic() + self.timeout
-        worker = self._borrow(deadline)
+        worker = self._borrow(time.monotonic() + self.timeout)
+        deadline = time.monotonic() + self.timeout  # the query's own time starts now
         try:
             worker.conn.send((job, payload))
             kind, value = self._receive(worker, deadline)
@@ -264,9 +266,14 @@ class QueryPool:
             raise QueryTimeout(
                 f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again"
             ) from None
-        if not worker.ready:
+        if not worker.ready:  # a new worker still loading the graph: its own, longer limit
             try:
-                self._receive(worker, deadline)
+                self._receive(worker, time.monotonic() + READY_TIMEOUT)
+            except QueryTimeout:
+                self._replace(worker)
+                raise QueryTimeout(
+                    f"a query worker did not load the graph within {READY_TIMEOUT:g} s"
+                ) from None
             except BaseException:
                 self._replace(worker)
                 raise
