@@ -29,7 +29,7 @@ DEFAULT_THREADS = 4
 #: permit while it idles, so a bound as low as the thread count let a dozen idle clients
 #: lock everyone else out (measured: 12 idle connections delayed a new client 9.7 s).
 MAX_CONNECTIONS = 256
-#: Two workers served 1.3–2.7× the requests of one on this project's 2-core machine (light
+#: Two workers served 1.0–1.7× the requests of one on this project's 2-core machine (light
 #: queries are bound by Python's per-request work, one GIL per process), at the cost of one
 #: copy of the graph per worker: ``--workers 1`` halves memory (bench/README.md).
 DEFAULT_WORKERS = 2
