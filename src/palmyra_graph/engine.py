@@ -172,11 +172,18 @@ def _dataset_options(
     """pyoxigraph options for the dataset: the request's, else the query's, else the union."""
     options: dict[str, object] = {}
     if default_graphs or named_graphs:
-        options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
-        options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
+        options["default_graph"] = [_graph_iri(iri) for iri in default_graphs]
+        options["named_graphs"] = [_graph_iri(iri) for iri in named_graphs]
     elif not info.has_dataset_clause:
         options["use_default_graph_as_union"] = True
     return options
+
+
+def _graph_iri(iri: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as exc:
+        raise QueryError(f"not a graph IRI: {iri!r} ({exc})") from exc
 
 
 def _iris(solution: ox.QuerySolution) -> list[str]:

@@ -256,6 +256,11 @@ ERRORS = [
     ),
     ("POST without query", dict(method="POST", data={"default-graph-uri": "http://g"}), 400),
     ("GET with dataset, no query", dict(method="GET", query_string={"named-graph-uri": "x"}), 400),
+    (
+        "invalid graph IRI",
+        dict(method="GET", query_string={"query": "ASK {}", "default-graph-uri": "a b"}),
+        400,
+    ),
     ("text/plain body", dict(method="POST", data="ASK {}", content_type="text/plain"), 415),
     ("no content type", dict(method="POST", data=b"ASK {}"), 415),
     (
