@@ -180,7 +180,9 @@ def _warm(server: Server, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = loadgen.run(server.url, "ASK {}", duration=1.0, max_wait=timeout, use_wrk=False)
-        if result.latencies and max(result.latencies) < 1.0 and not result.unfinished:
+        # Requests still in flight when the run ends are always counted unfinished in a
+        # closed loop; what matters is that every finished one was quick.
+        if result.completed and max(result.latencies) < 1.0:
             return
     raise RuntimeError(f"{server.name} did not settle within {timeout} s")
 
