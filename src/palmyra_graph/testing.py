@@ -1,4 +1,6 @@
-"""Helpers for tests (ours and a user's): a real server on a free loopback port."""
+"""Helpers for tests (ours and a user's): a real server on a free loopback port, and pages
+parsed into element trees (the standard library's tokenizer, no browser) so tests assert on
+elements, not on strings."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 
 def free_port() -> int:
@@ -58,3 +62,98 @@ class LiveServer:
         if self.process.stdout:
             self.process.stdout.close()
         return self.process.returncode
+
+
+#: Elements that never have content or an end tag (HTML Living Standard, "void elements").
+VOID_ELEMENTS = frozenset(
+    "area base br col embed hr img input link meta source track wbr".split()  # noqa: SIM905
+)
+
+
+@dataclass
+class Element:
+    """An element of a parsed page: its tag, attributes and content (elements and text)."""
+
+    tag: str
+    attrs: dict[str, str]
+    content: list[Element | str] = field(default_factory=list)
+
+    @property
+    def children(self) -> list[Element]:
+        """The child elements, without the text between them."""
+        return [c for c in self.content if isinstance(c, Element)]
+
+    @property
+    def text(self) -> str:
+        """The text content, whitespace collapsed."""
+        inner = "".join(c if isinstance(c, str) else c._raw_text() for c in self.content)
+        return " ".join(inner.split())
+
+    def _raw_text(self) -> str:
+        return "".join(c if isinstance(c, str) else c._raw_text() for c in self.content)
+
+    def iter(self, tag: str | None = None, cls: str | None = None) -> list[Element]:
+        """Every descendant, in document order, with that tag and that class if given."""
+        found = []
+        for child in self.children:
+            if (tag is None or child.tag == tag) and (
+                cls is None or cls in child.attrs.get("class", "").split()
+            ):
+                found.append(child)
+            found.extend(child.iter(tag, cls))
+        return found
+
+    def find_all(self, tag: str | None = None, **attrs: str) -> list[Element]:
+        """Descendants with the tag whose attributes match ``attrs`` (``class_`` is one class)."""
+        wanted = {k.rstrip("_"): v for k, v in attrs.items()}
+        return [
+            e
+            for e in self.iter(tag)
+            if all(
+                (v in e.attrs.get(k, "").split()) if k == "class" else e.attrs.get(k) == v
+                for k, v in wanted.items()
+            )
+        ]
+
+    def find(self, tag: str | None = None, **attrs: str) -> Element:
+        """The first of :meth:`find_all`; an AssertionError when there is none."""
+        found = self.find_all(tag, **attrs)
+        assert found, f"no <{tag}> with {attrs}"
+        return found[0]
+
+    def by_id(self, ident: str) -> Element:
+        """The element with that id."""
+        return self.find(None, id=ident)
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {k: v or "" for k, v in attrs})
+        self.stack[-1].content.append(element)
+        if tag not in VOID_ELEMENTS:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack[-1].content.append(Element(tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].content.append(data)
+
+
+def parse_html(markup: bytes | str) -> Element:
+    """A page as a tree of elements under a ``#document`` root."""
+    builder = _TreeBuilder()
+    builder.feed(markup.decode("utf-8") if isinstance(markup, bytes) else markup)
+    builder.close()
+    return builder.root

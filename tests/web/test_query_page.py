@@ -32,7 +32,7 @@ def test_picker_lists_every_example_with_its_question(
 
 def test_example_parameter_fills_the_editor(fixture_client: FlaskClient, parse: Parse) -> None:
     page = parse(fixture_client.get("/query?example=dates").data)
-    assert page.by_id("query").children == [(FIXTURES / "queries" / "dates.rq").read_text("utf-8")]
+    assert page.by_id("query").content == [(FIXTURES / "queries" / "dates.rq").read_text("utf-8")]
     assert page.find("option", value="dates").attrs.get("selected") is not None
     assert page.by_id("query-form").attrs["data-run-on-load"] == "false"
 
@@ -40,7 +40,7 @@ def test_example_parameter_fills_the_editor(fixture_client: FlaskClient, parse: 
 def test_shared_query_is_kept_and_run_on_load(fixture_client: FlaskClient, parse: Parse) -> None:
     sparql = 'ASK { ?s ?p "a < b & c" }'
     page = parse(fixture_client.get("/query", query_string={"query": sparql}).data)
-    assert page.by_id("query").children == [sparql]
+    assert page.by_id("query").content == [sparql]
     assert page.by_id("query-form").attrs["data-run-on-load"] == "true"
 
 
