@@ -4,6 +4,7 @@ elements, not on strings."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -42,11 +43,17 @@ class LiveServer:
             if self.process.poll() is not None:
                 output = self.process.stdout.read() if self.process.stdout else ""
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{output}")
+            # Ready means answering HTTP, not just a bound socket: granian binds before its
+            # workers run, and a SIGTERM in that window can be lost in its start-up.
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
+                connection.request("HEAD", "/sparql")
+                connection.getresponse().read()
+                return
             except OSError:
                 time.sleep(0.1)
+            finally:
+                connection.close()
         self.stop()
         raise RuntimeError(f"server did not listen on {self.url} within {timeout} s")
 
