@@ -35,6 +35,8 @@ MAX_CONNECTIONS = 256
 DEFAULT_WORKERS = 2
 #: The largest request line plus headers granian accepts, in bytes.
 MAX_HEADER_BYTES = 64 * 1024
+#: Seconds granian waits for a worker to stop before it kills it.
+WORKERS_KILL_TIMEOUT = 5
 #: Larger graphs are not validated at start-up (pySHACL would delay it by minutes).
 MAX_VALIDATED_TRIPLES = 100_000
 
@@ -139,6 +141,9 @@ def command(
         http1_settings=HTTP1Settings(header_read_timeout=10_000, max_buffer_size=MAX_HEADER_BYTES),
         factory=True,
         log_access=False,
+        # A worker signalled while it still starts up can hang in granian's shutdown (seen: 9
+        # of 20 SIGTERMs sent right after the socket was bound); kill it after this many s.
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT,
     ).serve()
 
 
