@@ -27,8 +27,9 @@ class QueryJob:
     refusals: dict[str, str] = field(default_factory=dict)
 
 
-def answer_job(engine: Any, job: QueryJob) -> tuple[tuple[str, str], Any]:
-    """Evaluate ``job.query``; returns ``((kind, content type), write)`` for the worker pool.
+def answer_job(engine: Any, job: QueryJob) -> tuple[str, Any]:
+    """Evaluate ``job.query``; returns ``(content type, write)``, in a pool worker or in the
+    request thread alike.
 
     Raises:
         QueryError: the query does not parse or fails.
@@ -49,4 +50,4 @@ def answer_job(engine: Any, job: QueryJob) -> tuple[tuple[str, str], Any]:
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
 
-    return (result.kind, fmt.content_type), write
+    return fmt.content_type, write

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -25,7 +26,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from palmyra_graph.answer import QueryJob, answer_job
 from palmyra_graph.app import engine_of, pool_of
-from palmyra_graph.engine import QueryResult
 from palmyra_graph.errors import (
     NotAcceptable,
     QueryError,
@@ -44,7 +44,6 @@ from palmyra_graph.formats import (
 )
 from palmyra_graph.service_description import service_description
 from palmyra_graph.service_guard import check_query
-from palmyra_graph.workers import QueryPool
 
 PATH = "/sparql"
 bp = Blueprint("sparql", __name__)
@@ -92,26 +91,31 @@ def sparql() -> Response:
     if operation.query is None:
         return _service_description(operation)
     info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"])
-    kind = KIND_OF_FORM.get(info.form or "")
-    fmt = choose_format(kind, operation) if kind else None
+    job = _job(operation, form=info.form)
     pool = pool_of(current_app)
-    if pool is not None:
-        return _answer_in_worker(pool, operation)
-    result = engine_of(current_app).query(
-        operation.query,
-        default_graphs=operation.default_graphs,
-        named_graphs=operation.named_graphs,
-    )
-    if fmt is None or kind != result.kind:
-        fmt = choose_format(result.kind, operation)
-    return Response(serialize(result, fmt), content_type=fmt.content_type, headers=_VARY)
+    if pool is None:  # QUERY_WORKERS = 0: in the request thread, with no time budget
+        content_type, write = answer_job(engine_of(current_app), job)
+        buffer = io.BytesIO()
+        write(buffer)
+        return Response(buffer.getvalue(), content_type=content_type, headers=_VARY)
+    # In a killable worker within QUERY_TIMEOUT (503 past it), the body streamed in chunks.
+    answer = pool.run(answer_job, job)
+    # A HEAD response has no body, but the worker's answer is read to its end so the worker
+    # goes back to the pool instead of being replaced.
+    body = answer.body() if request.method == "HEAD" else answer.chunks
+    return Response(body, content_type=answer.meta, headers=_VARY)
 
 
 _VARY = {"Vary": "Accept"}
 
 
-def _answer_in_worker(pool: QueryPool, operation: SparqlRequest) -> Response:
-    """Evaluate in a killable worker within QUERY_TIMEOUT (503 past it), streaming the body."""
+def _job(operation: SparqlRequest, *, form: str | None) -> QueryJob:
+    """The query with the format chosen for each result kind, or why none is acceptable.
+
+    Raises:
+        NotAcceptable: nothing is acceptable for the kind the query's form gives (406 before
+            any evaluation).
+    """
     assert operation.query is not None
     formats, refusals = {}, {}
     for kind in OFFERED:
@@ -119,19 +123,16 @@ def _answer_in_worker(pool: QueryPool, operation: SparqlRequest) -> Response:
             formats[kind] = choose_format(kind, operation).media_type
         except NotAcceptable as refusal:
             refusals[kind] = refusal.message
-    job = QueryJob(
+    form_kind = KIND_OF_FORM.get(form or "")
+    if form_kind in refusals:
+        raise NotAcceptable(refusals[form_kind])
+    return QueryJob(
         operation.query,
         tuple(operation.default_graphs),
         tuple(operation.named_graphs),
         formats,
         refusals,
     )
-    answer = pool.run(answer_job, job)
-    _kind, content_type = answer.meta
-    # A HEAD response has no body, but the worker's answer is read to its end so the worker
-    # goes back to the pool instead of being replaced.
-    body = answer.body() if request.method == "HEAD" else answer.chunks
-    return Response(body, content_type=content_type, headers=_VARY)
 
 
 def read_request(req: Request, *, max_length: int | None = None) -> SparqlRequest:
@@ -213,15 +214,6 @@ def choose_format(kind: str, operation: SparqlRequest) -> Format:
 
 def _menu(offered: tuple[Format, ...]) -> str:
     return "offered: " + ", ".join(f"{f.media_type} (format={f.names[0]})" for f in offered)
-
-
-def serialize(result: QueryResult, fmt: Format) -> bytes:
-    """The result in ``fmt``; evaluation errors found while streaming become QueryError."""
-    try:
-        data = result.raw.serialize(format=fmt.oxigraph)  # type: ignore[arg-type]
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise QueryError(f"query failed: {exc}") from exc
-    return data or b""
 
 
 def _service_description(operation: SparqlRequest) -> Response:
