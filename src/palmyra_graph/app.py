@@ -10,7 +10,8 @@ from flask import Flask, Response
 
 from palmyra_graph import resources
 from palmyra_graph.engine import Engine, OxigraphEngine
-from palmyra_graph.errors import PalmyraError
+from palmyra_graph.errors import PalmyraError, TooManyRequests
+from palmyra_graph.fairness import ClientLimits
 from palmyra_graph.namespaces import BASE
 from palmyra_graph.workers import EngineSpec, QueryPool
 
@@ -26,11 +27,28 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a query may run before it is stopped and answered 503.
     "QUERY_TIMEOUT": 30.0,
     # Worker processes that evaluate /sparql queries, so a query past QUERY_TIMEOUT can be
-    # killed (pyoxigraph cannot cancel one); also the most queries evaluated at once per
-    # server process. 0 evaluates in the request thread, with no time budget.
-    "QUERY_WORKERS": 2,
-    # SERVICE endpoints a query may call; empty refuses every SERVICE clause.
+    # killed (pyoxigraph cannot cancel one); also the most queries evaluated at once. They
+    # are forked by one query broker (serve starts it for all its server processes). 0
+    # evaluates in the request thread, with no time budget, no fairness, no confinement.
+    "QUERY_WORKERS": 4,
+    # The Unix socket of a running query broker (set by serve); empty: the app starts its own.
+    "QUERY_SERVICE": "",
+    # Megabytes a query worker may allocate beyond what it holds at start (503 past it).
+    "QUERY_MEMORY": 1024,
+    # Per client (an address): queries running or waiting at once, and query seconds it may
+    # use per minute; past either, 429 with Retry-After. 0 turns a limit off.
+    "CLIENT_QUERIES": 2,
+    "CLIENT_SECONDS": 60.0,
+    # The client is the first hop of X-Forwarded-For (the entry the proxy appended) only when
+    # the server runs behind a trusted reverse proxy; otherwise the peer address.
+    "TRUST_PROXY": False,
+    # Set by serve: requests come through its connection gate, which names the client in
+    # X-Palmyra-Client.
+    "BEHIND_GATE": False,
+    # SERVICE endpoints a query may call; empty refuses every SERVICE clause. Queries that
+    # call them run on FEDERATED_WORKERS workers that may reach the network.
     "ALLOW_SERVICE": [],
+    "FEDERATED_WORKERS": 1,
     # Largest request body accepted, in bytes (413 beyond).
     "MAX_CONTENT_LENGTH": 1_000_000,
 }
@@ -78,7 +96,18 @@ def _pool(config: Mapping[str, Any]) -> QueryPool | None:
     if config["REMOTE"] or int(config["QUERY_WORKERS"]) <= 0:
         return None
     spec = EngineSpec(data_files=tuple(config["DATA_FILES"]), store=config["STORE"] or None)
-    return QueryPool(spec, size=int(config["QUERY_WORKERS"]), timeout=config["QUERY_TIMEOUT"])
+    limits = ClientLimits(
+        concurrency=int(config["CLIENT_QUERIES"]), budget=float(config["CLIENT_SECONDS"])
+    )
+    return QueryPool(
+        spec,
+        size=int(config["QUERY_WORKERS"]),
+        timeout=config["QUERY_TIMEOUT"],
+        address=config["QUERY_SERVICE"] or None,
+        federated_size=int(config["FEDERATED_WORKERS"]) if config["ALLOW_SERVICE"] else 0,
+        memory=int(config["QUERY_MEMORY"]) * 2**20,
+        limits=limits,
+    )
 
 
 def _normalise(app: Flask) -> None:
@@ -101,7 +130,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _palmyra_error(error: PalmyraError) -> Response:
-    return Response(str(error) + "\n", status=error.http_status, mimetype="text/plain")
+    response = Response(str(error) + "\n", status=error.http_status, mimetype="text/plain")
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def pool_of(app: Flask) -> QueryPool | None:

@@ -141,8 +141,11 @@ class OxigraphEngine:
         if select is not None:
             solutions = self._evaluate(select, options)
             assert isinstance(solutions, ox.QuerySolutions)
-            for solution in solutions:
-                targets.update(dict.fromkeys(_iris(solution)))
+            try:  # evaluation goes on while the rows are read, and can fail there
+                for solution in solutions:
+                    targets.update(dict.fromkeys(_iris(solution)))
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise QueryError(f"query failed: {exc}") from exc
         # A request's dataset applies to each description; a FROM clause only to the WHERE.
         each: dict[str, object] = (
             options if "default_graph" in options else {"use_default_graph_as_union": True}
@@ -151,7 +154,10 @@ class OxigraphEngine:
         for iri in targets:
             described = self._evaluate(describe_query(iri), each)
             assert isinstance(described, ox.QueryTriples)
-            merged.extend(ox.Quad(t.subject, t.predicate, t.object) for t in described)
+            try:
+                merged.extend(ox.Quad(t.subject, t.predicate, t.object) for t in described)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise QueryError(f"query failed: {exc}") from exc
         return QueryResult(kind="graph", raw=merged.query(_ALL_TRIPLES))
 
     def graph_names(self) -> list[str]:

@@ -89,3 +89,21 @@ class StorageError(PalmyraError):
 
     http_status = 500
     exit_code = 1
+
+
+class TooManyRequests(PalmyraError):
+    """A client is over its share of the service (concurrency or query seconds a minute)."""
+
+    http_status = 429
+    exit_code = 1
+
+    def __init__(self, message: str, *, where: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, where=where)
+        self.retry_after = retry_after
+
+
+class WorkerError(PalmyraError):
+    """A query worker could not answer: it crashed, hit its memory cap, or is shutting down."""
+
+    http_status = 503
+    exit_code = 1

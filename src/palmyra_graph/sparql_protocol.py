@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from flask import Blueprint, Request, Response, current_app, request
@@ -98,12 +99,26 @@ def sparql() -> Response:
         buffer = io.BytesIO()
         write(buffer)
         return Response(buffer.getvalue(), content_type=content_type, headers=_VARY)
-    # In a killable worker within QUERY_TIMEOUT (503 past it), the body streamed in chunks.
-    answer = pool.run(answer_job, job)
-    # A HEAD response has no body, but the worker's answer is read to its end so the worker
-    # goes back to the pool instead of being replaced.
-    body = answer.body() if request.method == "HEAD" else answer.chunks
-    return Response(body, content_type=answer.meta, headers=_VARY)
+    # In a killable worker within QUERY_TIMEOUT (503 past it), the body streamed in chunks;
+    # past the client's limits, 429.
+    answer = pool.run(answer_job, job, client=client_address(), federated=bool(info.services))
+    if request.method == "HEAD":  # the length of the body GET would send, never the body
+        length = sum(len(chunk) for chunk in answer.chunks)
+        headers = {**_VARY, "Content-Length": str(length)}
+        return Response(iter(()), content_type=answer.meta, headers=headers)
+    return Response(answer.chunks, content_type=answer.meta, headers=_VARY)
+
+
+def client_address() -> str:
+    """Who sent this request, for the per-client limits: the address the connection gate
+    names, the entry a trusted proxy appended to X-Forwarded-For, or the peer address."""
+    config = current_app.config
+    if config["BEHIND_GATE"] and "X-Palmyra-Client" in request.headers:
+        return request.headers["X-Palmyra-Client"]
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if config["TRUST_PROXY"] and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return request.remote_addr or "unknown"
 
 
 _VARY = {"Vary": "Accept"}
@@ -146,7 +161,7 @@ def read_request(req: Request, *, max_length: int | None = None) -> SparqlReques
     """
     if max_length is not None and (req.content_length or 0) > max_length:
         raise RequestTooLarge(f"request body over the limit of {max_length} bytes")
-    params, body_query = _params(req)
+    params, body_query = _params(req, max_length)
     if "update" in params or req.mimetype == UPDATE:
         raise QueryRefused("this endpoint is read-only: SPARQL updates are refused")
     queries = params.getlist("query") + ([body_query] if body_query is not None else [])
@@ -164,33 +179,65 @@ def read_request(req: Request, *, max_length: int | None = None) -> SparqlReques
     )
 
 
-def _params(req: Request) -> tuple[MultiDict[str, str], str | None]:
+def _params(req: Request, limit: int | None) -> tuple[MultiDict[str, str], str | None]:
     """The parameters (URL and form) and the query sent as a direct POST body, if any."""
     params: MultiDict[str, str] = MultiDict(req.args)
     if req.method != "POST" or req.mimetype == UPDATE:
         return params, None
-    try:
-        if req.mimetype == FORM:
-            params.update(req.form)
-            return params, None
-        if req.mimetype == QUERY:
-            return params, _utf8_body(req)
-    except RequestEntityTooLarge as exc:
-        raise RequestTooLarge("request body over the size limit") from exc
+    if req.mimetype == FORM:
+        params.update(_form_fields(_body(req, limit)))
+        return params, None
+    if req.mimetype == QUERY:
+        charset = req.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"a {QUERY} body must be UTF-8, not {charset}")
+        return params, _utf8(_body(req, limit), "the query")
     given = req.mimetype or "no content type"
     raise UnsupportedMediaType(
         f"unsupported request content type ({given}): POST a query as {FORM} or {QUERY}"
     )
 
 
-def _utf8_body(req: Request) -> str:
-    charset = req.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        raise UnsupportedMediaType(f"a {QUERY} body must be UTF-8, not {charset}")
+#: Form fields read at most (the protocol has four kinds; Flask's own parser allows 1000).
+MAX_FORM_FIELDS = 1000
+
+
+def _body(req: Request, limit: int | None) -> bytes:
+    """The whole request body, refused (nothing evaluated) when it is over ``limit`` bytes,
+    also when it comes chunked, without a Content-Length: it is never cut to the limit."""
+    if limit is None:
+        return req.get_data(cache=False)
+    if req.content_length is not None:
+        try:
+            return req.get_data(cache=False)
+        except RequestEntityTooLarge as exc:
+            raise RequestTooLarge(f"request body over the limit of {limit} bytes") from exc
+    data = req.environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise RequestTooLarge(f"request body over the limit of {limit} bytes")
+    return data
+
+
+def _form_fields(data: bytes) -> list[tuple[str, str]]:
     try:
-        return req.get_data(cache=False).decode("utf-8")
+        return parse_qsl(
+            _utf8(data, "the form"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
     except UnicodeDecodeError as exc:
-        raise QueryError(f"the query is not valid UTF-8 (byte {exc.start})") from exc
+        raise QueryError(f"a form field is not valid UTF-8 once decoded ({exc.reason})") from exc
+    except ValueError as exc:
+        raise QueryError(f"the form has more than {MAX_FORM_FIELDS} fields") from exc
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"{what} is not valid UTF-8 (byte {exc.start})") from exc
 
 
 def choose_format(kind: str, operation: SparqlRequest) -> Format:

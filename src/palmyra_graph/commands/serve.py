@@ -21,7 +21,9 @@ from types import FrameType
 
 import click
 
-from palmyra_graph.app import create_app, engine_of
+from palmyra_graph.app import create_app, engine_of, pool_of
+from palmyra_graph.errors import PalmyraError
+from palmyra_graph.workers import BrokerProcess, QueryPool
 
 #: WSGI threads per worker: enough to overlap pyoxigraph (GIL released) with Python work.
 DEFAULT_THREADS = 4
@@ -82,8 +84,8 @@ MAX_VALIDATED_TRIPLES = 100_000
 @click.option(
     "--query-workers",
     type=click.IntRange(min=0),
-    help="Killable processes per server worker that evaluate queries (default 2; 0: in the "
-    "request thread, with no time budget; PALMYRA_QUERY_WORKERS).",
+    help="Killable processes that evaluate queries, for all server workers together (default "
+    "4; 0: in the request thread, with no time budget; PALMYRA_QUERY_WORKERS).",
 )
 @click.option(
     "--allow-service",
@@ -91,6 +93,31 @@ MAX_VALIDATED_TRIPLES = 100_000
     multiple=True,
     metavar="URL",
     help="SPARQL endpoint a SERVICE clause may call (repeatable); default: none.",
+)
+@click.option(
+    "--query-memory",
+    type=click.IntRange(min=0),
+    metavar="MB",
+    help="Megabytes a query may allocate before it is stopped with 503 (default 1024; 0: no "
+    "cap; PALMYRA_QUERY_MEMORY).",
+)
+@click.option(
+    "--client-queries",
+    type=click.IntRange(min=0),
+    help="Queries one client may have running or waiting at once (default 2; 0: no limit; "
+    "PALMYRA_CLIENT_QUERIES).",
+)
+@click.option(
+    "--client-seconds",
+    type=click.FloatRange(min=0),
+    help="Query seconds one client may use per minute (default 60; 0: no limit; "
+    "PALMYRA_CLIENT_SECONDS).",
+)
+@click.option(
+    "--trust-proxy",
+    is_flag=True,
+    default=None,
+    help="Behind a reverse proxy: the client is the last X-Forwarded-For entry.",
 )
 def command(
     host: str,
@@ -100,15 +127,9 @@ def command(
     remote: str | None,
     workers: int,
     threads: int,
-    query_timeout: float | None,
-    query_workers: int | None,
-    allow_service: tuple[str, ...],
+    **settings: object,
 ) -> None:
     """Serve the graph: the SPARQL endpoint, entity pages and dumps. Stop with Ctrl-C."""
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.http import HTTP1Settings
-
     # SIGTERM while the graph loads is a clean stop too (granian handles it once it runs).
     signal.signal(signal.SIGTERM, _stop)
     if data_files:
@@ -117,18 +138,52 @@ def command(
         os.environ["PALMYRA_STORE"] = json.dumps(str(store.resolve()))
     if remote:
         os.environ["PALMYRA_REMOTE"] = json.dumps(remote)
-    if allow_service:
-        os.environ["PALMYRA_ALLOW_SERVICE"] = json.dumps(list(allow_service))
-    if query_timeout is not None:
-        os.environ["PALMYRA_QUERY_TIMEOUT"] = json.dumps(query_timeout)
-    if query_workers is not None:
-        os.environ["PALMYRA_QUERY_WORKERS"] = json.dumps(query_workers)
+    for name, value in settings.items():
+        if value not in (None, ()):
+            os.environ[f"PALMYRA_{name.upper()}"] = json.dumps(value)
     app = create_app()  # loads and checks every file here, before any worker starts
     click.echo(f"palmyra-graph: serving on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
     if not store and not remote:
         triples = len(engine_of(app).store)  # type: ignore[attr-defined]
         click.echo(f"palmyra-graph: {_shapes_summary(app.config['DATA_FILES'], triples)}", err=True)
-    Granian(
+    broker = _start_broker(pool_of(app))
+    del app  # the server processes load their own
+    try:
+        _run_granian(host, port, workers=workers, threads=threads, broker=broker)
+    finally:
+        if broker is not None:
+            broker.close()
+
+
+def _start_broker(pool: QueryPool | None) -> BrokerProcess | None:
+    """The one query broker of this server, whose socket every server process is given."""
+    if pool is None:
+        return None
+    broker = BrokerProcess(pool.settings())
+    try:
+        broker.start()
+    except PalmyraError as error:
+        raise click.ClickException(str(error)) from error
+    os.environ["PALMYRA_QUERY_SERVICE"] = json.dumps(broker.address)
+    return broker
+
+
+def _run_granian(
+    host: str, port: int, *, workers: int, threads: int, broker: BrokerProcess | None
+) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
+    class Server(Granian):  # type: ignore[misc,valid-type]
+        """Granian, telling the broker to drain as soon as the stop signal arrives."""
+
+        def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
+            if broker is not None and broker.process is not None:
+                broker.process.terminate()
+            super().signal_handler_interrupt(*args, **kwargs)
+
+    Server(
         "palmyra_graph.app:create_app",
         address=host,
         port=port,
