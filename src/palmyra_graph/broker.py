@@ -27,6 +27,7 @@ The broker is single-threaded (one ``epoll`` loop), so forking from it is safe.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import json
 import os
@@ -261,11 +262,16 @@ class Broker:
         self._send_last(conn, messages.error_message(error))
 
     def _send_last(self, conn: socket.socket, message: bytes) -> None:
-        try:
-            conn.setblocking(False)
+        """Send a last message and hang up without making it unreadable: a Unix socket closed
+        with unread data resets its peer, which would lose the message, so the rest of the job
+        is refused (SHUT_RD) and what was already sent is read away first."""
+        conn.setblocking(False)
+        with contextlib.suppress(OSError):
             conn.send(message)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RD)
+            while conn.recv(messages.MAX_MESSAGE):
+                pass
         conn.close()
 
     # -- dispatch -------------------------------------------------------------------------
@@ -385,7 +391,11 @@ class Broker:
         _, status = os.waitpid(worker.pid, 0)
         self._worker_stderr(worker)  # what it said last
         error = diagnosis.explain(status, bytes(worker.tail), memory=self.settings.memory)
-        print(f"palmyra-graph: query worker {worker.pid} died: {error.message}", file=sys.stderr)
+        said = bytes(worker.tail).decode("utf-8", "replace").strip().splitlines()[-1:]
+        last = f" (it said: {said[0][:300]})" if said else ""
+        print(
+            f"palmyra-graph: query worker {worker.pid} died: {error.message}{last}", file=sys.stderr
+        )
         self._forget(worker, error)
 
     def _replace(self, worker: _Worker, error: PalmyraError | None = None) -> None:

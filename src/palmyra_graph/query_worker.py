@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from palmyra_graph import messages, sandbox
-from palmyra_graph.errors import PalmyraError, WorkerError
+from palmyra_graph.errors import PalmyraError, QueryError, WorkerError
 from palmyra_graph.messages import CHUNK_SIZE
 
 #: Exit status of a worker that found itself in a state it should not go on from.
@@ -107,13 +107,19 @@ def _serve(control: socket.socket, engine: Any, confinement: Confinement) -> Non
             os._exit(0)
         conn = socket.socket(fileno=fd)
         try:
-            _answer(conn, messages.unpack(message), engine, control)
+            sealed = not confinement.network
+            _answer(conn, messages.unpack(message), engine, control, sealed=sealed)
         finally:
             conn.close()
 
 
 def _answer(
-    conn: socket.socket, order: dict[str, Any], engine: Any, control: socket.socket
+    conn: socket.socket,
+    order: dict[str, Any],
+    engine: Any,
+    control: socket.socket,
+    *,
+    sealed: bool,
 ) -> None:
     conn.settimeout(max(order["seconds"], 0.001))
     writer: _Writer | None = None
@@ -132,7 +138,7 @@ def _answer(
     except PalmyraError as error:
         done()
         if writer is None or not writer.started:
-            conn.send(messages.error_message(error))
+            conn.send(messages.error_message(_sealed_reason(error, sealed)))
         # mid-answer, the status is sent: the connection just ends, the body never truncated
     except MemoryError:
         done()
@@ -140,6 +146,16 @@ def _answer(
     except BaseException as error:  # an engine panic or a bug: say so, then make way for a fork
         _last_word(conn, writer, WorkerError(f"the query failed in the engine: {error}"))
         os._exit(EXIT_UNSOUND)
+
+
+def _sealed_reason(error: PalmyraError, sealed: bool) -> PalmyraError:
+    """In a sealed worker the only thing the engine is refused is a socket: say what that is."""
+    if sealed and "Permission denied (os error 13)" in error.message:
+        return QueryError(
+            "the query tried to reach the network (a SERVICE call), which this endpoint's "
+            "query workers cannot do: refused"
+        )
+    return error
 
 
 def _last_word(conn: socket.socket, writer: _Writer | None, error: PalmyraError) -> None:

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -69,6 +70,58 @@ class LiveServer:
         if self.process.stdout:
             self.process.stdout.close()
         return self.process.returncode
+
+
+#: What a :class:`CountingListener` answers: one solution, ``?x = "remote"``.
+REMOTE_RESULTS = (
+    b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"remote"}}]}}'
+)
+
+
+class CountingListener:
+    """A TCP listener on loopback that counts every connection made to it, and answers each
+    request with :data:`REMOTE_RESULTS` as SPARQL JSON: a stand-in for any host a query
+    might be turned against."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._lock = threading.Lock()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._server.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        threading.Thread(target=self._accept, daemon=True, name="counting-listener").start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _answer(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 65536:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    head += data
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                    + f"Content-Length: {len(REMOTE_RESULTS)}\r\nConnection: close\r\n\r\n".encode()
+                    + REMOTE_RESULTS
+                )
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self._server.close()
 
 
 #: Elements that never have content or an end tag (HTML Living Standard, "void elements").

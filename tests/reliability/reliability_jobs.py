@@ -31,3 +31,28 @@ def big_job(engine: Any, size: int) -> tuple[str, Any]:
 def pid_job(engine: Any, _: object) -> tuple[int, Any]:
     """Which worker answered."""
     return os.getpid(), lambda output: None
+
+
+def crash_job(engine: Any, signal_number: int) -> tuple[str, Any]:
+    """A worker that dies of ``signal_number`` in the middle of a job: SIGSEGV by a real
+    invalid read (a signal sent with kill() would be swallowed by Rust's fault handler, which
+    the engine installs), any other by kill()."""
+    import ctypes
+    import signal
+
+    if signal_number == signal.SIGSEGV:
+        ctypes.string_at(0)
+    os.kill(os.getpid(), signal.Signals(signal_number))
+    return "never", lambda output: None
+
+
+def connect_job(engine: Any, port: int) -> tuple[str, Any]:
+    """Open a TCP connection from the worker itself: what a sealed worker cannot do."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            outcome = "connected"
+    except OSError as error:
+        outcome = f"refused: {error}"
+    return outcome, lambda output: None
