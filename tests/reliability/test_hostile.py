@@ -278,7 +278,10 @@ def test_a_chunked_body_over_the_limit_is_413_and_never_evaluated(live_server: L
 # -- 9. orphans after SIGTERM under load ------------------------------------------------
 
 #: About a second on the bundled graph: in flight when the server is told to stop.
-LIGHT_BUT_NOT_INSTANT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b <http://www.w3.org/2000/01/rdf-schema#label> ?y }"
+LIGHT_BUT_NOT_INSTANT = (
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b rdfs:label ?y }"
+)
 
 
 def alive(pid: int) -> bool:
