@@ -1,15 +1,24 @@
-"""Load test of the public endpoint: many clients, runaway and malformed queries among them.
+"""Load test of the public endpoint under attack: valid clients beside hostile ones.
 
-    python bench/load.py [--duration 20] [--clients 16] [--timeout 3]
+    python bench/load.py [--duration 20] [--clients 12] [--timeout 3] [--hostile 1000]
 
 Starts ``palmyra-graph serve`` on a free loopback port with a short query time budget, then
-for ``--duration`` seconds drives it with closed-loop clients (``bench/loadgen.py``'s raw
-HTTP/1.1 client): most send the valid query mix of ``bench/run.py`` (entity lookup,
-provenance join, aggregate), one sends runaway queries (stopped at the budget: 503), one
-sends malformed queries (400), two ask for the whole graph (large results). Reports
-requests served per kind, statuses, errors on valid and large queries (must be zero),
-p50/p99 latency of the valid ones, and the peak memory (PSS, psutil) of the server with all
-its processes. Results go to ``bench/results/load.{json,md}``.
+for ``--duration`` seconds drives it with closed-loop clients (``bench/loadgen.py``), each kind
+from its own loopback address (127.0.0.x), as a real attack comes from its own hosts:
+
+- valid: the query mix of ``bench/run.py`` (entity lookup, provenance join, aggregate), and
+  two clients asking for the whole graph (large results);
+- flood: one address sending runaway queries on 8 connections at once (stopped at the
+  budget with 503, or refused with 429 past the per-client limits);
+- malformed queries (400/403), queries nested deeper than the guard allows (400), chunked
+  bodies over the size limit (413);
+- ``--hostile`` connections that never finish their request head (slowloris, one byte every
+  few seconds) and as many that connect and send nothing, from two more addresses.
+
+Reports per kind the requests answered and their statuses; for the valid clients the
+requests per second, p50 and p99 latency and the errors (any non-200 on a valid query fails
+the run, exit 1); the peak memory (PSS, psutil) of the server with all its processes.
+Results go to ``bench/results/load.{json,md}``.
 """
 
 from __future__ import annotations
@@ -29,8 +38,7 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from loadgen import _read_response as read_response  # noqa: E402
-from loadgen import get_request  # noqa: E402
+from loadgen import closed_loop, get_request, post_request  # noqa: E402
 from run import QUERIES  # noqa: E402
 
 from palmyra_graph.testing import LiveServer  # noqa: E402
@@ -43,7 +51,23 @@ MALFORMED = [
     "ASK { ?s <http://e/p> }",
     "INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }",
     "SELECT * WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }",
+    "PREFIX : <http://127.0.0.1:1/> SELECT * WHERE { SERVICE:x { ?s ?p ?o } }",
 ]
+#: Past the guard's nesting limit: it crashed the engine before the guard counted.
+DEEP = "SELECT * WHERE " + "{" * 10_000 + " ?s ?p ?o " + "}" * 10_000
+#: Cut at the 1 MB limit this would still be a valid query.
+OVERSIZE = b"ASK { ?s ?p ?o } #" + b"x" * 1_100_000
+JSON = "application/sparql-results+json"
+#: Each kind of hostile client comes from its own loopback address; each valid client has
+#: one of its own (127.0.1.x), as distinct users do.
+ADDRESSES = {
+    "flood": "127.0.0.2",
+    "malformed": "127.0.0.4",
+    "deep": "127.0.0.5",
+    "oversize": "127.0.0.6",
+    "slowloris": "127.0.0.7",
+    "idle": "127.0.0.8",
+}
 
 
 @dataclass
@@ -58,38 +82,62 @@ class Tally:
         self.latencies.append(seconds)
 
 
-async def client(url: str, queries: list[str], stop_at: float, tally: Tally) -> None:
-    """One keep-alive connection sending ``queries`` in turn until ``stop_at``."""
-    requests = [get_request(url, q, "application/sparql-results+json") for q in queries]
-    host, port, _ = requests[0]
-    reader, writer = await asyncio.open_connection(host, port)
-    sent = 0
-    try:
-        while time.perf_counter() < stop_at:
-            raw = requests[sent % len(requests)][2]
-            sent += 1
-            started = time.perf_counter()
-            writer.write(raw)
-            status, keep = await read_response(reader)
-            tally.add(status, time.perf_counter() - started)
-            if not keep:
-                writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
-    finally:
-        writer.close()
+async def hold(host: str, port: int, address: str, stop_at: float, *, slow: bool) -> int:
+    """One hostile connection kept open until ``stop_at``: it connects again whenever the
+    server closes it; slow ones dribble a request head that never ends. Returns how many
+    times the server closed it."""
+    closed = 0
+    while time.perf_counter() < stop_at:
+        try:
+            reader, writer = await asyncio.open_connection(host, port, local_addr=(address, 0))
+        except OSError:
+            closed += 1
+            await asyncio.sleep(1.0)
+            continue
+        try:
+            if slow:
+                writer.write(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n")
+            while time.perf_counter() < stop_at and not reader.at_eof():
+                if slow:
+                    writer.write(b"X")
+                    await writer.drain()
+                try:
+                    await asyncio.wait_for(reader.read(1024), timeout=3.0)
+                except asyncio.TimeoutError:
+                    continue
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+        closed += 1
+    return closed
 
 
-async def drive(url: str, clients: int, duration: float) -> dict[str, Tally]:
-    """Run every client for ``duration`` seconds: one runaway, one malformed, two asking for
-    large results, the rest the valid mix."""
-    tallies = {"valid": Tally(), "runaway": Tally(), "malformed": Tally(), "large": Tally()}
+async def drive(url: str, clients: int, duration: float, hostile: int) -> dict[str, Tally]:
+    """Every client for ``duration`` seconds (see the module doc)."""
+    kinds = ("valid", "large", "flood", "malformed", "deep", "oversize")
+    tallies = {kind: Tally() for kind in kinds}
+    host, port, _ = get_request(url, "ASK {}", JSON)
     stop_at = time.perf_counter() + duration
-    valid = [query for query, _heavy in QUERIES.values()]
-    tasks = [client(url, valid, stop_at, tallies["valid"]) for _ in range(clients - 4)]
-    tasks += [client(url, [LARGE], stop_at, tallies["large"]) for _ in range(2)]
-    tasks.append(client(url, [RUNAWAY], stop_at, tallies["runaway"]))
-    tasks.append(client(url, MALFORMED, stop_at, tallies["malformed"]))
-    await asyncio.gather(*tasks)
+
+    def loop(kind: str, requests: list[bytes], address: str | None = None) -> object:
+        local = (address or ADDRESSES[kind], 0)
+        return closed_loop(host, port, requests, stop_at, tallies[kind].add, local_addr=local)
+
+    valid = [get_request(url, q, JSON)[2] for q, _heavy in QUERIES.values()]
+    tasks = [loop("valid", valid, f"127.0.1.{i + 1}") for i in range(clients)]
+    large = [get_request(url, LARGE, JSON)[2]]
+    tasks += [loop("large", large, f"127.0.2.{i + 1}") for i in range(2)]
+    tasks += [loop("flood", [get_request(url, RUNAWAY, JSON)[2]]) for _ in range(8)]
+    tasks.append(loop("malformed", [get_request(url, q, JSON)[2] for q in MALFORMED]))
+    tasks.append(loop("deep", [post_request(url, DEEP.encode(), JSON)]))
+    tasks.append(loop("oversize", [post_request(url, OVERSIZE, JSON, chunked=True)]))
+    holders = [
+        hold(host, port, ADDRESSES[kind], stop_at, slow=kind == "slowloris")
+        for kind in ("slowloris", "idle")
+        for _ in range(hostile)
+    ]
+    await asyncio.gather(*tasks, *holders, return_exceptions=True)
     return tallies
 
 
@@ -115,6 +163,8 @@ class PeakMemory(threading.Thread):
 
 
 def percentile(values: list[float], fraction: float) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
     return statistics.quantiles(values, n=100, method="inclusive")[int(fraction * 100) - 1]
 
 
@@ -135,7 +185,7 @@ def summary(tallies: dict[str, Tally], duration: float, peak_mb: float) -> dict[
         "valid_p50_ms": round(percentile(valid.latencies, 0.5) * 1000, 2),
         "valid_p99_ms": round(percentile(valid.latencies, 0.99) * 1000, 2),
         "large_p50_ms": round(percentile(tallies["large"].latencies, 0.5) * 1000, 2),
-        "runaway_p50_s": round(statistics.median(tallies["runaway"].latencies), 2),
+        "flood_p50_s": round(percentile(tallies["flood"].latencies, 0.5), 3),
         "peak_memory_mb": round(peak_mb, 1),
     }
 
@@ -143,7 +193,8 @@ def summary(tallies: dict[str, Tally], duration: float, peak_mb: float) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=12, help="valid clients")
+    parser.add_argument("--hostile", type=int, default=1000, help="slowloris and idle, each")
     parser.add_argument("--timeout", type=float, default=3.0, help="the server's query budget")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
@@ -152,7 +203,8 @@ def main() -> None:
     monitor = PeakMemory(server.process.pid)
     monitor.start()
     try:
-        tallies = asyncio.run(drive(f"{server.url}/sparql", args.clients, args.duration))
+        url = f"{server.url}/sparql"
+        tallies = asyncio.run(drive(url, args.clients, args.duration, args.hostile))
     finally:
         monitor.running = False
         server.stop()

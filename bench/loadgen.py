@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -69,6 +70,20 @@ def get_request(url: str, query: str, accept: str) -> tuple[str, int, bytes]:
     return parts.hostname or "127.0.0.1", parts.port or 80, raw
 
 
+def post_request(url: str, body: bytes, accept: str, *, chunked: bool = False) -> bytes:
+    """The raw bytes of a protocol POST of ``body`` as ``application/sparql-query``."""
+    parts = urlsplit(url)
+    head = (
+        f"POST {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: {accept}\r\n"
+        "Content-Type: application/sparql-query\r\nUser-Agent: palmyra-bench\r\n"
+    )
+    if not chunked:
+        return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+    pieces = [body[i : i + 65536] for i in range(0, len(body), 65536)]
+    encoded = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in pieces)
+    return f"{head}Transfer-Encoding: chunked\r\n\r\n".encode() + encoded + b"0\r\n\r\n"
+
+
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     """Read one response; returns its status and whether the server keeps the connection."""
     head = await reader.readuntil(b"\r\n\r\n")
@@ -89,26 +104,53 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, headers.get("connection") != "close"
 
 
+Record = Callable[[int, float], None]
+
+
+async def closed_loop(
+    host: str,
+    port: int,
+    requests: Sequence[bytes],
+    stop_at: float,
+    record: Record,
+    *,
+    done: asyncio.Event | None = None,
+    local_addr: tuple[str, int] | None = None,
+) -> None:
+    """One keep-alive connection sending ``requests`` in turn, each after the last answer,
+    until ``stop_at`` (or ``done``); ``record(status, seconds)`` for each answer. Status 0
+    records a connection the server closed without an answer."""
+    reader, writer = await asyncio.open_connection(host, port, local_addr=local_addr)
+    sent = 0
+    try:
+        while time.perf_counter() < stop_at and not (done and done.is_set()):
+            started = time.perf_counter()
+            writer.write(requests[sent % len(requests)])
+            sent += 1
+            try:
+                status, keep = await _read_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                status, keep = 0, False
+            record(status, time.perf_counter() - started)
+            if not keep:
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port, local_addr=local_addr)
+    finally:
+        writer.close()
+
+
 async def _connection(
     host: str, port: int, raw: bytes, stop_at: float, result: RunResult, done: asyncio.Event
 ) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        while time.perf_counter() < stop_at and not done.is_set():
-            started = time.perf_counter()
-            writer.write(raw)
-            status, keep = await _read_response(reader)
-            result.latencies.append(time.perf_counter() - started)
-            result.statuses[status] = result.statuses.get(status, 0) + 1
-            if status >= 400:
-                result.errors += 1
-            else:
-                result.completed += 1
-            if not keep:
-                writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
-    finally:
-        writer.close()
+    def record(status: int, seconds: float) -> None:
+        result.latencies.append(seconds)
+        result.statuses[status] = result.statuses.get(status, 0) + 1
+        if status >= 400 or status == 0:
+            result.errors += 1
+        else:
+            result.completed += 1
+
+    await closed_loop(host, port, [raw], stop_at, record, done=done)
 
 
 async def _run(
