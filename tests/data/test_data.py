@@ -404,10 +404,40 @@ def test_commanders_with_roles_ranks_and_fate(data: Graph) -> None:
     assert reference_numbers(data, fate) == {10}
 
 
+def test_russias_flag_before_two_commanders_and_the_russian_units(data: Graph) -> None:
+    # Infobox: "Russia Col. Gen. Andrey Kartapolov", "Russia Maj. Gen. Pyotr Milyukhin (WIA)[10]",
+    # "Russia Russian Armed Forces and PMC allies"; no other line prints a flag.
+    expected = {
+        "andrey-kartapolov": set(),
+        "pyotr-milyukhin": {10},
+        "russian-armed-forces": set(),
+        "russian-pmc-allies": set(),
+    }
+    flagged = {
+        s: reference_numbers(data, claim_of(data, s, PAL.allegiance, o))
+        for s, o in data.subject_objects(PAL.allegiance)
+        if o == ID.russia
+    }
+    assert flagged == {ID[slug]: refs for slug, refs in expected.items()}
+    assert set(data.objects(None, PAL.allegiance)) == {ID.russia}
+
+
+def test_a_units_figures_are_under_its_flag(data: Graph) -> None:
+    # pal:party names the flagged state, as pal:allegiance does: "8 PMC" under Russia's flag
+    checked = 0
+    for figure, unit in data.subject_objects(PAL.unit):
+        for state in data.objects(unit, PAL.allegiance):
+            assert one(data, figure, PAL.party) == state, figure
+            checked += 1
+    assert checked == 2  # 10 soldiers (Russian Armed Forces) and 8 PMC (PMC allies)
+
+
 def test_facts_without_a_marker_are_derived_from_the_article(data: Graph) -> None:
     for s, p, o in [
         (OFFENSIVE, PAL.result, Literal("Syrian government victory", lang="en")),
         (OFFENSIVE, PAL.commander, ID["andrey-kartapolov"]),
+        (ID["andrey-kartapolov"], PAL.allegiance, ID.russia),
+        (ID["russian-pmc-allies"], PAL.allegiance, ID.russia),
         (OFFENSIVE, PAL.follows, ID["palmyra-offensive-december-2016"]),
         (ID["palmyra-offensive-december-2016"], PAL.follows, ID["palmyra-offensive-march-2016"]),
     ]:

@@ -16,6 +16,7 @@ V, W = "Violation", "Warning"
 OFFENSIVE = ID["palmyra-offensive-2017"]
 START_CLAIM = CLAIM["palmyra-offensive-2017_startDate_2017-01-13"]
 END_CLAIM = CLAIM["palmyra-offensive-2017_endDate_2017-03-02"]
+TASS_LINK = CLAIM["tass-links-to-wikidata"]
 
 Key = tuple[str, URIRef, URIRef, URIRef | None]
 
@@ -55,7 +56,19 @@ EXPECTED: dict[str, set[Key]] = {
         (V, SOURCE["5"], SHAPES.ReferenceShape, SHAPES.ReferenceNumberIsUniqueConstraint),
         (V, SOURCE["6"], SHAPES.ReferenceShape, SHAPES.ReferenceNumberIsUniqueConstraint),
     },
-    "broken-sameas-not-wikidata.ttl": {(V, ID.tass, SHAPES.SameAsShape, None)},
+    "broken-sameas-not-wikidata.ttl": {
+        (V, ID.tass, SHAPES.SameAsShape, None),
+        (V, ID.tass, SHAPES.SameAsHasMappingShape, SHAPES.SameAsHasMappingConstraint),
+    },
+    "broken-sameas-without-mapping.ttl": {
+        (V, ID.reuters, SHAPES.SameAsHasMappingShape, SHAPES.SameAsHasMappingConstraint)
+    },
+    "broken-sameas-with-two-mappings.ttl": {
+        (V, ID.tass, SHAPES.SameAsHasMappingShape, SHAPES.SameAsHasOneMappingConstraint)
+    },
+    "broken-statement-neither-claim-nor-mapping.ttl": {
+        (V, TASS_LINK, SHAPES.StatementShape, SHAPES.StatementIsClaimOrMappingConstraint)
+    },
     "broken-source-published-long-before.ttl": {
         (W, SOURCE["3"], SHAPES.PublishedLongBeforeShape, None)
     },
