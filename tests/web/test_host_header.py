@@ -10,6 +10,7 @@ import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
 from rdflib.namespace import VOID
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from palmyra_graph.app import create_app, server_url
 
@@ -93,3 +94,13 @@ def test_without_public_url_self_links_use_server_url(client: FlaskClient) -> No
 )
 def test_server_url_names_a_wildcard_bind_by_loopback(host: str, port: int, url: str) -> None:
     assert server_url(host, port) == url
+
+
+def test_a_redirect_is_relative_behind_the_gate_without_a_host(app: Flask) -> None:
+    # granian on a Unix socket gives SERVER_NAME = the socket's path; HTTP/1.0 needs no Host.
+    environ = EnvironBuilder(path="/dumps", query_string="a=1").get_environ()
+    del environ["HTTP_HOST"]
+    environ.update(SERVER_NAME="/run/palmyra/granian.sock", SERVER_PORT="0")
+    body, status, headers = run_wsgi_app(app, environ)
+    assert status.startswith("308") and headers["Location"] == "/dumps/?a=1"
+    assert b"granian.sock" not in b"".join(body)
