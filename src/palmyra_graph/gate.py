@@ -739,14 +739,15 @@ class UpstreamConnection(asyncio.Protocol):
         fields = head.lower()
         if 100 <= status < 200 and status != 101:
             return  # interim (100 Continue): the answer itself follows
-        self._close_after = b"close" in field_value(fields, b"connection")
+        # The cheap test first: most answers say neither "close" nor "chunked" anywhere.
+        self._close_after = b"close" in fields and b"close" in field_value(fields, b"connection")
         assert self.client is not None
         no_body = status in (204, 304) or (bool(self.client.inflight) and self.client.inflight[0])
         if status == 101:
             self._state = _R_UNTIL_CLOSE  # a tunnel (no protocol is offered): relayed as is
         elif no_body:
             self._done()
-        elif b"chunked" in field_value(fields, b"transfer-encoding"):
+        elif b"chunked" in fields and b"chunked" in field_value(fields, b"transfer-encoding"):
             self._state = _R_CHUNK_LINE
         else:
             length = field_value(fields, b"content-length")

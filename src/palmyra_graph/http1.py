@@ -58,16 +58,21 @@ class Refusal(Exception):
 # ---------------------------------------------------------------- request heads
 
 _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/1\.([01])")
-_FIELD = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*")
-#: Fields the gate reads; the others go on untouched.
-_CONTENT_LENGTH = b"content-length"
-_TRANSFER_ENCODING = b"transfer-encoding"
-_CONNECTION = b"connection"
-_HOST = b"host"
-_EXPECT = b"expect"
-_FORWARDED_FOR = b"x-forwarded-for"
-_CLIENT = b"x-palmyra-client"
+_REQUEST_LINE = rb"(" + _TOKEN + rb") [^\x00-\x20\x7f]+ HTTP/1\.([01])\r\n"
+#: A field line: a token, a colon, and a value of visible characters, spaces and tabs (§5).
+_FIELD_LINE = _TOKEN + rb":[^\x00-\x08\x0a-\x1f\x7f]*\r\n"
+#: A whole head, checked in one pass of the regular expression engine.
+_HEAD = re.compile(_REQUEST_LINE + rb"(?:" + _FIELD_LINE + rb")*\r\n")
+_REQUEST_LINE_ALONE = re.compile(_REQUEST_LINE)
+_FIELD_ALONE = re.compile(_FIELD_LINE)
+#: Fields the gate reads (as ``CRLF name:`` in the lower-cased head); the others go on as sent.
+_CONTENT_LENGTH = b"\r\ncontent-length:"
+_TRANSFER_ENCODING = b"\r\ntransfer-encoding:"
+_CONNECTION = b"\r\nconnection:"
+_HOST = b"\r\nhost:"
+_EXPECT = b"\r\nexpect:"
+_FORWARDED_FOR = b"\r\nx-forwarded-for:"
+_CLIENT = b"\r\nx-palmyra-client:"
 CLIENT_HEADER = b"X-Palmyra-Client"
 
 
@@ -76,8 +81,8 @@ class RequestHead:
     """One parsed request head and what the gate needs of it."""
 
     method: bytes
-    #: The request line and every field line to forward (no X-Palmyra-Client), without CRLF.
-    lines: list[bytes]
+    #: The head as received, ending in CRLF CRLF.
+    raw: bytes
     content_length: int
     chunked: bool
     #: The connection ends after this request (``Connection: close``, or HTTP/1.0 without
@@ -85,14 +90,18 @@ class RequestHead:
     last: bool
     expect_continue: bool
     forwarded_for: list[bytes]
+    #: Fields not to forward (as ``CRLF name:``): a client's X-Palmyra-Client, and for a
+    #: chunked body Transfer-Encoding (and Expect, answered by the gate).
+    drop: tuple[bytes, ...] = ()
 
     def forward(self, client: bytes, *, content_length: int | None = None) -> bytes:
-        """The head as sent upstream: the client header added; for a decoded chunked body,
-        Transfer-Encoding (and Expect, answered here) replaced by ``Content-Length``."""
-        lines = self.lines
+        """The head as sent upstream, with ``X-Palmyra-Client: client``; for a decoded chunked
+        body, with ``Content-Length`` instead of Transfer-Encoding."""
+        head = _without(self.raw, self.drop) if self.drop else self.raw
+        extra = b"X-Palmyra-Client: " + client + b"\r\n\r\n"
         if content_length is not None:
-            lines = [*lines, b"Content-Length: " + str(content_length).encode()]
-        return b"\r\n".join(lines) + b"\r\n" + CLIENT_HEADER + b": " + client + b"\r\n\r\n"
+            extra = b"Content-Length: " + str(content_length).encode() + b"\r\n" + extra
+        return head[:-2] + extra
 
 
 def parse_head(head: bytes) -> RequestHead:
@@ -101,47 +110,62 @@ def parse_head(head: bytes) -> RequestHead:
     Raises:
         Refusal: 400 for a malformed head or framing, 501 for an unknown transfer coding.
     """
-    request_line, *fields = head[:-4].split(b"\r\n")
-    match = _REQUEST_LINE.fullmatch(request_line)
+    match = _HEAD.fullmatch(head)
     if match is None:
-        raise Refusal(400, "malformed request line: expected METHOD TARGET HTTP/1.1")
-    method, http10 = match.group(1), match.group(3) == b"0"
-    lines = [request_line]
-    lengths: set[bytes] = set()
-    codings: list[bytes] = []
-    connection: list[bytes] = []
-    forwarded_for: list[bytes] = []
-    hosts = 0
-    expect = False
-    for line in fields:
-        field = _FIELD.fullmatch(line)
-        if field is None:
-            raise Refusal(400, f"malformed header line: {line[:80]!r} (RFC 9112 §5)")
-        name = field.group(1).lower()
-        if name == _CLIENT:
-            continue  # ours to set: a client's own is dropped
-        if name == _CONTENT_LENGTH:
-            lengths.add(field.group(2))
-        elif name == _TRANSFER_ENCODING:
-            codings += [c.strip().lower() for c in field.group(2).split(b",")]
-            continue  # re-framed here: a chunked body goes on with a Content-Length
-        elif name == _CONNECTION:
-            connection += [c.strip().lower() for c in field.group(2).split(b",")]
-        elif name == _HOST:
-            hosts += 1
-        elif name == _FORWARDED_FOR:
-            forwarded_for.append(field.group(2))
-        elif name == _EXPECT:
-            expect = field.group(2).lower() == b"100-continue"
-        lines.append(line)
+        raise _malformed(head)
+    method, http10 = match.group(1), match.group(2) == b"0"
+    lower = head.lower()
+    hosts = lower.count(_HOST)
     if hosts > 1 or (hosts == 0 and not http10):
         raise Refusal(400, "a request must have exactly one Host header (RFC 9112 §3.2)")
+    lengths = set(_values(head, lower, _CONTENT_LENGTH))
+    codings = [
+        c.strip().lower() for v in _values(head, lower, _TRANSFER_ENCODING) for c in v.split(b",")
+    ]
+    connection = [c.strip() for v in _values(lower, lower, _CONNECTION) for c in v.split(b",")]
     content_length = _content_length(lengths)
     chunked = _chunked(codings, http10=http10, has_length=bool(lengths))
-    if chunked and expect:  # the gate answers it, since it reads the body first
-        lines = [line for line in lines if line.split(b":", 1)[0].lower() != _EXPECT]
+    expect = b"100-continue" in _values(lower, lower, _EXPECT)
+    drop: tuple[bytes, ...] = (_CLIENT,) if _CLIENT in lower else ()
+    if chunked:
+        drop += (_TRANSFER_ENCODING, _EXPECT)
     last = b"close" in connection or (http10 and b"keep-alive" not in connection)
-    return RequestHead(method, lines, content_length, chunked, last, expect, forwarded_for)
+    forwarded_for = _values(head, lower, _FORWARDED_FOR)
+    return RequestHead(method, head, content_length, chunked, last, expect, forwarded_for, drop)
+
+
+def _values(head: bytes, lower: bytes, name: bytes) -> list[bytes]:
+    """The values of every ``name`` field (``CRLF name:``), in order, without surrounding
+    whitespace; ``lower`` is ``head`` lower-cased (same offsets)."""
+    values = []
+    start = lower.find(name)
+    while start >= 0:
+        start += len(name)
+        end = lower.find(b"\r\n", start)
+        values.append(head[start:end].strip(b" \t"))
+        start = lower.find(name, end)
+    return values
+
+
+def _without(head: bytes, names: tuple[bytes, ...]) -> bytes:
+    lines = head[:-4].split(b"\r\n")
+    kept = [lines[0]] + [
+        line for line in lines[1:] if b"\r\n" + line.split(b":", 1)[0].lower() + b":" not in names
+    ]
+    return b"\r\n".join(kept) + b"\r\n\r\n"
+
+
+def _malformed(head: bytes) -> Refusal:
+    """What is wrong with a head that does not match, said as precisely as it can be."""
+    line_end = head.find(b"\r\n") + 2
+    if not _REQUEST_LINE_ALONE.fullmatch(head[:line_end]):
+        if b"\n" in head[: line_end - 2]:
+            return Refusal(400, "malformed request head: lines must end in CRLF (RFC 9112 §2.2)")
+        return Refusal(400, "malformed request line: expected METHOD TARGET HTTP/1.1")
+    for line in head[line_end:-2].split(b"\r\n")[:-1]:
+        if not _FIELD_ALONE.fullmatch(line + b"\r\n"):
+            return Refusal(400, f"malformed header line: {line[:80]!r} (RFC 9112 §5)")
+    return Refusal(400, "malformed request head (RFC 9112 §2–§5)")
 
 
 def _content_length(lengths: set[bytes]) -> int:
