@@ -524,11 +524,14 @@ class ClientConnection(asyncio.Protocol):
             self.transport.write(answer)
             self.transport.close()
             return
+        self.transport.write(answer)
+        try:
+            self.transport.write_eof()
+        except OSError:  # the client is gone already (it read the answer and reset)
+            self.abort()
+            return
         self.gate.lingering.add(self)
         self._linger_until = self.gate.loop.time() + LINGER
-        self.transport.write(answer)
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
         self._pauses = 0
         self.transport.resume_reading()
 

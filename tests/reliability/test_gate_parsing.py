@@ -1,10 +1,22 @@
-"""The gate's reading of request heads and chunked bodies, table by table (no server)."""
+"""The gate's reading of request heads and chunked bodies, table by table, and its handling of
+a client that is already gone (no server: a stand-in transport)."""
 
 from __future__ import annotations
 
+import asyncio
+import errno
+from typing import Any
+
 import pytest
 
-from palmyra_graph.gate import GateSettings, _parser, address_key, gate_arguments
+from palmyra_graph.gate import (
+    ClientConnection,
+    Gate,
+    GateSettings,
+    _parser,
+    address_key,
+    gate_arguments,
+)
 from palmyra_graph.http1 import ChunkedBody, Refusal, head_too_large, parse_head, plain_answer
 
 GET = b"GET /sparql HTTP/1.1\r\nHost: x\r\n"
@@ -149,3 +161,50 @@ def test_settings_travel_to_the_child_process_and_back() -> None:
 )
 def test_the_per_address_cap_counts_an_ipv6_peer_by_its_64(address: str, key: str) -> None:
     assert address_key(address) == key
+
+
+class ResetTransport(asyncio.Transport):
+    """A client connection the peer has reset: shutting down its write side fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.aborted = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("192.0.2.1", 40000) if name == "peername" else default
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def write_eof(self) -> None:
+        raise OSError(errno.ENOTCONN, "Transport endpoint is not connected")
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def is_closing(self) -> bool:
+        return self.aborted
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def test_a_refused_client_that_already_reset_is_aborted_quietly() -> None:
+    # A regression: at 32 wrk connections, 17 refused ones raised ENOTCONN from write_eof in
+    # connection_made (the client read its 429 and reset before the gate shut its side).
+    async def refuse() -> tuple[ResetTransport, Gate]:
+        gate = Gate(GateSettings(max_per_address=0), "/nonexistent.sock")
+        transport = ResetTransport()
+        ClientConnection(gate).connection_made(transport)
+        return transport, gate
+
+    transport, gate = asyncio.run(refuse())
+    assert transport.written.startswith(b"HTTP/1.1 429 ")
+    assert transport.aborted and not gate.lingering and not gate.connections
