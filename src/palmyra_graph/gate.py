@@ -1,11 +1,11 @@
 """The connection gate: an HTTP/1.1 front on the public port, in front of granian on a Unix socket.
 
-granian alone let hostile connections lock everyone out (issue 17 items 6–8): 1,000 that
-connect and send nothing blocked every new client for good (its header timeout starts at the
-first byte), 1,000 slow-header or idle keep-alive connections delayed one by 9–10 s, it has no
-per-address limit and no idle timeout, and it cut a chunked body over the limit and let the app
-evaluate the cut. The gate holds connections itself, at the cost of a few kilobytes each, and
-only a complete, checked request reaches granian.
+granian alone let hostile connections lock everyone out (issue 17 items 6–8): with 1,000 that
+connect and send nothing, or send a head that never ends, or idle after a request, a new client
+waited 7–10 s or for good (it holds a permit per connection, and its header timeout starts at
+the first byte); it has no per-address limit and no idle timeout, and it cut a chunked body at
+the limit and let the app evaluate the cut. The gate holds connections itself, at the cost of a
+few kilobytes each, and only a complete, checked request reaches granian.
 
 What it does (asyncio Protocols, standard library only):
 
@@ -49,7 +49,8 @@ Memory: per connection at most one head (``max_head_bytes``), one read (256 KiB)
 buffers' high-water marks and, only while a chunked body arrives, that body (``max_body_bytes``).
 
 Integration (for ``serve``): bind the public socket in ``serve``, start granian on a private
-Unix socket (``Granian(..., uds=Path(dir) / "granian.sock")``) and the gate as a child::
+Unix socket (``Granian(..., uds=Path(private_dir) / "granian.sock")``), then the gate as a
+child, and close ``serve``'s own copy of the socket so that it closes when the gate stops::
 
     listen = socket.create_server((host, port), backlog=socket.SOMAXCONN)
     gate = subprocess.Popen(
@@ -57,12 +58,16 @@ Unix socket (``Granian(..., uds=Path(dir) / "granian.sock")``) and the gate as a
          "--upstream", str(uds), *gate_arguments(settings)],
         pass_fds=[listen.fileno()],
     )
+    listen.close()
 
-The child dies with its parent (``sandbox.die_with_parent``); send it SIGTERM to stop it. The
-app sees the client's address in ``X-Palmyra-Client`` (``REMOTE_ADDR`` is empty on a Unix
-socket). granian's own limits then only guard the Unix socket: its backpressure and backlog
-should allow ``max_connections`` (granian holds a permit per open connection), its
-``header_read_timeout`` and buffer size can stay as they are.
+``palmyra_graph.testing.GateProcess`` does exactly this. The child dies with its parent
+(``sandbox.die_with_parent``); SIGTERM stops it (exit 0). Each request reaches the app with
+``X-Palmyra-Client`` (``REMOTE_ADDR`` is empty on a Unix socket; granian gives SERVER_NAME as
+the socket's path). ``serve`` should set ``PALMYRA_SERVER_URL`` to ``app.server_url(host,
+port)``, since nothing is built from the Host header any more. granian's limits then guard only
+the Unix socket: its backpressure (per worker) and backlog should allow ``max_connections``
+busy clients, as granian holds a permit per open connection (idle ones are released by the
+gate); its buffer should exceed ``max_head_bytes`` by a little (the gate adds a header or two).
 """
 
 from __future__ import annotations

@@ -443,6 +443,32 @@ def test_pipelined_requests_are_answered_in_order(tiny: GranianOnSocket) -> None
     assert len(answers[4][2]) == 1 << 20
 
 
+@pytest.mark.parametrize(
+    ("raw", "length"),
+    [
+        (b"GET /echo?n=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", None),
+        (b"GET /echo?n=1 HTTP/1.0\r\n\r\n", None),
+        (b"GET /big?mb=1 HTTP/1.0\r\n\r\n", 1 << 20),  # to HTTP/1.0: ends with the close
+    ],
+    ids=["Connection: close", "HTTP/1.0", "HTTP/1.0 streamed"],
+)
+def test_a_last_request_is_answered_and_then_the_connection_closes(
+    tiny: GranianOnSocket, raw: bytes, length: int | None
+) -> None:
+    with gate(tiny) as process, connect(process.port) as sock:
+        before = upstream_count(tiny)
+        sock.sendall(raw + b"GET /echo?n=2 HTTP/1.1\r\nHost: x\r\n\r\n")  # after the last
+        with sock.makefile("rb") as stream:
+            status, _, body = read_response(stream)
+            assert stream.read() == b""
+    assert status == 200
+    if length is None:
+        assert json.loads(body)["query"] == {"n": "1"}
+    else:
+        assert len(body) == length
+    assert upstream_count(tiny) == before + 1
+
+
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
