@@ -251,6 +251,35 @@ def test_past_the_total_cap_a_connection_is_answered_503(tiny: GranianOnSocket) 
                 sock.close()
 
 
+def test_without_a_server_behind_it_the_gate_answers_503(tmp_path: Path) -> None:
+    process = GateProcess(tmp_path / "nobody.sock")
+    try:
+        status, headers, body = exchange(process.port, b"GET /sparql HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert_gate_answer(status, headers, body, 503)
+        assert headers["retry-after"] == "5" and b"not answering" in body
+    finally:
+        process.stop()
+
+
+def test_a_server_that_closes_without_answering_gives_502(tmp_path: Path) -> None:
+    path = tmp_path / "rude.sock"
+    with socket.socket(socket.AF_UNIX) as rude:
+        rude.bind(str(path))
+        rude.listen()
+        process = GateProcess(path)
+        try:
+            with connect(process.port) as sock:
+                sock.sendall(b"GET /sparql HTTP/1.1\r\nHost: x\r\n\r\n")
+                accepted, _ = rude.accept()
+                accepted.recv(65536)
+                accepted.close()
+                with sock.makefile("rb") as stream:
+                    status, headers, body = read_response(stream)
+            assert_gate_answer(status, headers, body, 502)
+        finally:
+            process.stop()
+
+
 # ---------------------------------------------------------------- timeouts
 
 
