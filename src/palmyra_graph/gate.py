@@ -521,15 +521,11 @@ class ClientConnection(asyncio.Protocol):
         assert self.transport is not None
         self._drop_upstream()
         self.gate.release(self)
-        if len(self.gate.lingering) >= self.settings.max_connections:
-            self.transport.write(answer)
-            self.transport.close()
-            return
-        if self._client_eof:  # nothing more to read
-            self.transport.write(answer)
-            self.transport.close()
-            return
         self.transport.write(answer)
+        # Nothing more will come, or too many linger already (a flood past the caps).
+        if self._client_eof or len(self.gate.lingering) >= self.settings.max_connections:
+            self.transport.close()
+            return
         try:
             self.transport.write_eof()
         except OSError:  # the client is gone already (it read the answer and reset)
@@ -574,8 +570,10 @@ class ClientConnection(asyncio.Protocol):
         quiet = now - self.last_active
         if self._waiting_for_server():
             return
-        if quiet > settings.idle_timeout:
-            self.abort() if self._write_paused else self._close()
+        if quiet > settings.idle_timeout and self._write_paused:
+            self.abort()  # its client stopped reading: what is buffered would never go out
+        elif quiet > settings.idle_timeout:
+            self._close()
         elif (
             self.upstream is not None
             and not self.inflight
