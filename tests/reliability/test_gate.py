@@ -75,7 +75,7 @@ def tiny(sockets: Path) -> Iterator[GranianOnSocket]:
     server = GranianOnSocket(
         "gate_upstream:app",
         sockets / "tiny.sock",
-        options=["--workers", "1", "--blocking-threads", "8"],
+        options=["--workers", "1", "--blocking-threads", "4"],
         env={"PYTHONPATH": path},
     )
     yield server
