@@ -126,7 +126,8 @@ def parse_head(head: bytes) -> RequestHead:
     content_length = _content_length(lengths)
     chunked = _chunked(codings, http10=http10, has_length=bool(lengths))
     expect = b"100-continue" in _values(lower, lower, _EXPECT)
-    drop: tuple[bytes, ...] = (_CLIENT,) if _CLIENT in lower else ()
+    # WSGI servers read X_Palmyra_Client as X-Palmyra-Client: both spellings are dropped.
+    drop: tuple[bytes, ...] = (_CLIENT,) if b"palmyra" in lower else ()
     if chunked:
         drop += (_TRANSFER_ENCODING, _EXPECT)
     last = b"close" in connection or (http10 and b"keep-alive" not in connection)
@@ -148,10 +149,14 @@ def _values(head: bytes, lower: bytes, name: bytes) -> list[bytes]:
 
 
 def _without(head: bytes, names: tuple[bytes, ...]) -> bytes:
+    """``head`` without the fields ``names`` (as ``CRLF name:``), an underscore in a field's
+    name read as a hyphen (as CGI and WSGI map both to the same variable)."""
     lines = head[:-4].split(b"\r\n")
-    kept = [lines[0]] + [
-        line for line in lines[1:] if b"\r\n" + line.split(b":", 1)[0].lower() + b":" not in names
-    ]
+    kept = [lines[0]]
+    for line in lines[1:]:
+        name = line.split(b":", 1)[0].lower().replace(b"_", b"-")
+        if b"\r\n" + name + b":" not in names:
+            kept.append(line)
     return b"\r\n".join(kept) + b"\r\n\r\n"
 
 

@@ -421,6 +421,7 @@ def test_the_app_is_told_the_client_address_and_never_a_forged_one(tiny: Granian
         assert echo(process.port)["client"] == PROBE_ADDRESS
         forged = b"X-Palmyra-Client: 6.6.6.6\r\nx-palmyra-client: 7.7.7.7\r\n"
         assert echo(process.port, forged)["client"] == PROBE_ADDRESS
+        assert echo(process.port, b"X_Palmyra_Client: 6.6.6.6\r\n")["client"] == PROBE_ADDRESS
         # Without trust_proxy, X-Forwarded-For is the client's to forge and changes nothing.
         assert echo(process.port, b"X-Forwarded-For: 6.6.6.6\r\n")["client"] == PROBE_ADDRESS
 

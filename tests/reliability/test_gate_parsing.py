@@ -67,10 +67,18 @@ def test_framing_is_read_from_the_head(head: bytes, length: int, chunked: bool, 
     assert (request.content_length, request.chunked, request.last) == (length, chunked, last)
 
 
-def test_the_forwarded_head_names_the_client_once_and_drops_a_forged_one() -> None:
-    request = parse_head(GET + b"X-Palmyra-Client: 6.6.6.6\r\nx-palmyra-client: 7\r\n\r\n")
+@pytest.mark.parametrize(
+    "forged",
+    [
+        b"X-Palmyra-Client: 6.6.6.6\r\nx-palmyra-client: 7\r\n",
+        b"X_Palmyra_Client: 6.6.6.6\r\n",  # the same WSGI variable, HTTP_X_PALMYRA_CLIENT
+        b"x-palmyra_client:6.6.6.6\r\n",
+    ],
+)
+def test_the_forwarded_head_names_the_client_once_and_drops_a_forged_one(forged: bytes) -> None:
+    request = parse_head(GET + forged + b"X-Palmyra-Other: kept\r\n\r\n")
     forwarded = request.forward(b"192.0.2.1")
-    assert forwarded == GET + b"X-Palmyra-Client: 192.0.2.1\r\n\r\n"
+    assert forwarded == GET + b"X-Palmyra-Other: kept\r\nX-Palmyra-Client: 192.0.2.1\r\n\r\n"
 
 
 def test_a_chunked_head_goes_on_with_a_content_length_and_no_expect() -> None:
