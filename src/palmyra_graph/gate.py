@@ -26,11 +26,12 @@ What it does (asyncio Protocols, standard library only):
 - framing: a head with bare LF line ends, obs-fold, a space before a colon, no Host (HTTP/1.1)
   or two, both Content-Length and Transfer-Encoding, or two different lengths is 400; a transfer
   coding other than chunked is 501. granian parses only what the gate has already parsed;
-- per request, the head goes on with ``X-Palmyra-Client: <address>`` (any incoming one dropped):
-  the peer's address, or with ``trust_proxy`` the LAST entry of ``X-Forwarded-For``, the one
-  the operator's own proxy appended (werkzeug ProxyFix's ``x_for=1``: the first hop as seen from
-  the server; earlier entries are the client's to forge). With ``trust_proxy`` every connection
-  comes from the proxy, so the per-address cap does not apply;
+- per request, the head goes on with ``X-Palmyra-Client: <address>`` (a client's own is
+  dropped, spelt with hyphens or underscores, which WSGI reads alike): the peer's address, or
+  with ``trust_proxy`` the LAST entry of ``X-Forwarded-For``, the one the operator's own proxy
+  appended (werkzeug ProxyFix's ``x_for=1``: the first hop as seen from the server; earlier
+  entries are the client's to forge). With ``trust_proxy`` every connection comes from the
+  proxy, so the per-address cap does not apply;
 - relay: responses are relayed raw; the gate only follows their framing (RFC 9112 §6.3) to know
   when each ends. Keep-alive and pipelining work (at most ``max_pipelined`` requests ahead of
   their answers); reading stops on one side while the other's write buffer is over its
