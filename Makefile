@@ -30,11 +30,13 @@ $(VENV)/.bench-installed: $(STAMP)
 	touch $@
 
 # Endpoint against its peers; growth with size (10^6 and up: bench/growth.py --sizes N);
-# load with runaway, malformed and large-result clients. Results in bench/results/.
+# load with runaway, malformed and large-result clients; the connection gate's cost and what it
+# buys against hostile connections. Results in bench/results/.
 bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/growth.py --sizes 10000 --sizes 100000
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/gate.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

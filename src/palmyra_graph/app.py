@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, redirect, request
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Response as BaseResponse
 
 from palmyra_graph import resources
 from palmyra_graph.engine import Engine, OxigraphEngine
@@ -51,6 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "FEDERATED_WORKERS": 1,
     # Largest request body accepted, in bytes (413 beyond).
     "MAX_CONTENT_LENGTH": 1_000_000,
+    # The URL the app's root is published at (``https://palmyra.example/``): the base of every
+    # absolute self-link (the service description's sd:endpoint, VoID's document, endpoint and
+    # dumps). Self-links are never built from the Host header, which the client chooses.
+    "PUBLIC_URL": "",
+    # The base used when PUBLIC_URL is unset: `serve` sets it from the address it binds (the
+    # loopback name for a wildcard bind); this default suits the Flask test client.
+    "SERVER_URL": "http://localhost/",
 }
 
 
@@ -73,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["palmyra.engine"] = _engine(app.config)
     app.extensions["palmyra.pool"] = _pool(app.config)
     _register_blueprints(app)
+    app.before_request(_relative_redirect)
     app.register_error_handler(PalmyraError, _palmyra_error)
     return app
 
@@ -127,6 +138,42 @@ def _register_blueprints(app: Flask) -> None:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"palmyra_graph.{name}")
         app.register_blueprint(module.bp)
+
+
+def _relative_redirect() -> BaseResponse | None:
+    """Answer werkzeug's routing redirect (``/dumps`` -> ``/dumps/``) with a relative Location:
+    werkzeug builds it absolute from the Host header, which would echo a forged host."""
+    routing = request.routing_exception
+    if not isinstance(routing, RequestRedirect):
+        return None
+    target = urlsplit(routing.new_url)
+    path = target.path + (f"?{target.query}" if target.query else "")
+    return redirect(path, code=routing.code)
+
+
+def public_url(app: Flask, endpoint: str, **values: Any) -> str:
+    """The absolute URL of ``endpoint`` (``"sparql.sparql"``) from PUBLIC_URL, else SERVER_URL.
+
+    Never from the request: the Host header is the client's to choose. The path is the app's
+    own (no SCRIPT_NAME): PUBLIC_URL names what the app's root is published as.
+
+    Raises:
+        werkzeug.routing.BuildError: no such endpoint, or ``values`` do not fit it.
+    """
+    base = app.config["PUBLIC_URL"] or app.config["SERVER_URL"]
+    path = app.url_map.bind("localhost").build(endpoint, values)
+    return base.rstrip("/") + path
+
+
+def server_url(host: str, port: int) -> str:
+    """The SERVER_URL for a server bound to ``host``:``port``; a wildcard bind is named by the
+    loopback name, an IPv6 address is bracketed (``server_url("::1", 80)`` is
+    ``http://[::1]:80/``)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
 
 
 def _palmyra_error(error: PalmyraError) -> Response:

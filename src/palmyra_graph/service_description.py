@@ -1,9 +1,10 @@
 """The SPARQL 1.1 Service Description of ``/sparql`` (https://www.w3.org/TR/sparql11-service-description/).
 
 Returned by a GET on the endpoint without a query, in the negotiated RDF format. It names the
-endpoint (``sd:endpoint``, the URL the client used), the language, the result formats, the
-``sd:UnionDefaultGraph`` feature (the default graph is the union of the named graphs), and a
-``sd:namedGraph`` for each loaded file with its triple count (``void:triples``).
+endpoint (``sd:endpoint``, from the PUBLIC_URL setting, never the Host header), the language,
+the result formats, the ``sd:UnionDefaultGraph`` feature (the default graph is the union of the
+named graphs), and a ``sd:namedGraph`` for each loaded file with its triple count
+(``void:triples``).
 """
 
 from __future__ import annotations

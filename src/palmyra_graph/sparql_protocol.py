@@ -264,9 +264,12 @@ def _menu(offered: tuple[Format, ...]) -> str:
 
 
 def _service_description(operation: SparqlRequest) -> Response:
+    from palmyra_graph.app import public_url
+
     fmt = choose_format("graph", operation)
     allow = current_app.config["ALLOW_SERVICE"]
-    triples = service_description(request.base_url, engine_of(current_app), federated=bool(allow))
+    endpoint = public_url(current_app, "sparql.sparql")  # never the Host header
+    triples = service_description(endpoint, engine_of(current_app), federated=bool(allow))
     data = ox.serialize(triples, format=fmt.oxigraph)  # type: ignore[arg-type]
     return Response(data, content_type=fmt.content_type, headers=_VARY)
 

@@ -1,6 +1,6 @@
-"""Helpers for tests (ours and a user's): a real server on a free loopback port, and pages
-parsed into element trees (the standard library's tokenizer, no browser) so tests assert on
-elements, not on strings."""
+"""Helpers for tests (ours and a user's): a real server on a free loopback port, granian on a
+Unix socket with the connection gate in front of it, and pages parsed into element trees (the
+standard library's tokenizer, no browser) so tests assert on elements, not on strings."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
+
+from palmyra_graph.gate import GateSettings, gate_arguments
 
 
 def free_port() -> int:
@@ -122,6 +126,104 @@ class CountingListener:
 
     def close(self) -> None:
         self._server.close()
+def unix_request(path: str | Path, raw: bytes, *, timeout: float = 5.0) -> bytes:
+    """Send ``raw`` on a new connection to the Unix socket ``path``; everything it answers
+    until it closes or ``timeout`` passes with nothing more."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(path))
+        sock.sendall(raw)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            pass
+        return answer
+
+
+class GranianOnSocket:
+    """granian serving a WSGI ``target`` on the Unix socket ``path``, in a child process: the
+    server the gate fronts. Ready when it answers HTTP there."""
+
+    def __init__(
+        self,
+        target: str,
+        path: str | Path,
+        *,
+        factory: bool = False,
+        options: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--uds", str(path)]
+        command += ["--no-ws", "--http", "1", "--log-level", "warning", "--no-access-log"]
+        command += ["--factory"] if factory else []
+        # Its output goes where ours does (a pipe nobody reads would fill and stop it).
+        self.process = subprocess.Popen(
+            [*command, *options, target], env={**os.environ, **(env or {})}, text=True
+        )
+        self._wait_until_answering()
+
+    def _wait_until_answering(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"granian exited with {self.process.returncode} (its output above)"
+                )
+            try:
+                head = b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                if unix_request(self.path, head).startswith(b"HTTP/1.1 "):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"granian did not answer on {self.path} within {timeout} s")
+
+    def stop(self) -> int:
+        """SIGTERM, then SIGKILL after 15 s; returns the exit status."""
+        return _stop(self.process)
+
+
+class GateProcess:
+    """``python -m palmyra_graph.gate`` on a free port of ``host`` in front of the Unix socket
+    ``upstream``, started as ``serve`` starts it (the bound socket passed by descriptor)."""
+
+    def __init__(
+        self, upstream: str | Path, settings: GateSettings | None = None, *, host: str = "127.0.0.1"
+    ) -> None:
+        self.settings = settings or GateSettings()
+        listen = socket.create_server((host, 0), backlog=socket.SOMAXCONN)
+        self.host, self.port = host, int(listen.getsockname()[1])
+        self.url = f"http://{host}:{self.port}"
+        command = [sys.executable, "-m", "palmyra_graph.gate", "--listen-fd", str(listen.fileno())]
+        command += ["--upstream", str(upstream), *gate_arguments(self.settings)]
+        self.process = subprocess.Popen(command, pass_fds=[listen.fileno()], text=True)
+        listen.close()  # the child's copy is the only one: it closes when the gate stops
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> int:
+        """SIGTERM, then SIGKILL after 15 s; returns the exit status."""
+        return _stop(self.process)
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream:
+            stream.close()
+    return process.returncode
 
 
 #: Elements that never have content or an end tag (HTML Living Standard, "void elements").

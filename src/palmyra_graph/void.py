@@ -5,8 +5,9 @@ triples, entities, distinct subjects and objects, properties and classes, class 
 (§4.6.1, instances per class) and property partitions (triples per property). Subsets with a
 ``void:uriSpace`` count the entities, claims, sources and figures (§4.5); a ``void:Linkset``
 counts the ``owl:sameAs`` links into Wikidata (§3). The SPARQL endpoint and every dump are
-given as URLs on this server (§6.1, §6.3); the title, licence and derivation come from the
-dataset's own triples in the data (§4.1). Turtle unless the client asks for another format.
+given as URLs on this server (§6.1, §6.3), built from PUBLIC_URL, never from the Host header;
+the title, licence and derivation come from the dataset's own triples in the data (§4.1).
+Turtle unless the client asks for another format.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 import rdflib
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, VOID, XSD
 
 from palmyra_graph import formats
-from palmyra_graph.app import engine_of
+from palmyra_graph.app import engine_of, public_url
 from palmyra_graph.dumps import dump_filename
 from palmyra_graph.engine import Engine
 from palmyra_graph.errors import NotAcceptable
@@ -59,9 +60,9 @@ def void() -> Response:
     graph = describe_dataset(
         engine_of(current_app),
         base=current_app.config["BASE_IRI"],
-        document=url_for("void.void", _external=True),
-        endpoint=url_for("sparql.sparql", _external=True),
-        dumps=[url_for("dumps.dump", filename=dump_filename(f), _external=True) for f in FEATURES],
+        document=public_url(current_app, "void.void"),
+        endpoint=public_url(current_app, "sparql.sparql"),
+        dumps=[public_url(current_app, "dumps.dump", filename=dump_filename(f)) for f in FEATURES],
     )
     response = Response(serialize_graph(graph, fmt), content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
