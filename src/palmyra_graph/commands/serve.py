@@ -1,14 +1,19 @@
-"""``palmyra-graph serve``: the app under granian, a production HTTP server with a WSGI interface.
+"""``palmyra-graph serve``: the app behind a connection gate, under granian, a production HTTP
+server with a WSGI interface, with one query broker for all of it.
 
-Settings travel to the worker processes as ``PALMYRA_*`` environment variables, which
+The process tree: this process (granian's supervisor) binds the public socket and hands it to
+the connection gate (:mod:`palmyra_graph.gate`: per-address and total connection limits,
+header and idle timeouts, size limits), which forwards checked requests to granian's server
+processes on a private Unix socket; they send every /sparql query to the query broker
+(:mod:`palmyra_graph.broker`), which forks the workers that evaluate them. Every child dies with
+its parent; SIGTERM drains: light queries in flight finish, runaways are stopped, exit 0.
+
+Settings travel to the server processes as ``PALMYRA_*`` environment variables, which
 ``create_app`` reads once; the graph is loaded in this process first, so a file that does not
-parse stops start-up with exit 2 before any worker starts.
+parse stops start-up with exit 2 before anything starts.
 
-Concurrency: pyoxigraph releases the GIL while it evaluates, so a few threads per worker
-serve queries in parallel; more threads than that only queue inside Python. Each worker runs
-``--threads`` WSGI threads; up to ``MAX_CONNECTIONS`` connections per worker are held open,
-waiting for a thread in granian's Rust side rather than as Python threads (granian's default
-allows 512 threads, and warns about it).
+Concurrency: pyoxigraph releases the GIL while it evaluates, so a few threads per server
+process serve requests in parallel; more threads than that only queue inside Python.
 """
 
 from __future__ import annotations
@@ -16,27 +21,28 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
-from palmyra_graph.app import create_app, engine_of, pool_of
+from palmyra_graph.app import create_app, engine_of, pool_of, server_url
 from palmyra_graph.errors import PalmyraError
+from palmyra_graph.gate import GateSettings, gate_arguments
 from palmyra_graph.workers import BrokerProcess, QueryPool
 
 #: WSGI threads per worker: enough to overlap pyoxigraph (GIL released) with Python work.
 DEFAULT_THREADS = 4
-#: Connections each worker holds open at once. granian keeps a keep-alive connection's
-#: permit while it idles, so a bound as low as the thread count let a dozen idle clients
-#: lock everyone else out (measured: 12 idle connections delayed a new client 9.7 s).
-MAX_CONNECTIONS = 256
 #: Two workers served 1.0–1.7× the requests of one on this project's 2-core machine (light
 #: queries are bound by Python's per-request work, one GIL per process), at the cost of one
 #: copy of the graph per worker: ``--workers 1`` halves memory (bench/README.md).
 DEFAULT_WORKERS = 2
-#: The largest request line plus headers granian accepts, in bytes.
-MAX_HEADER_BYTES = 64 * 1024
 #: Seconds granian waits for a worker to stop before it kills it.
 WORKERS_KILL_TIMEOUT = 5
 #: Larger graphs are not validated at start-up (pySHACL would delay it by minutes).
@@ -117,7 +123,43 @@ MAX_VALIDATED_TRIPLES = 100_000
     "--trust-proxy",
     is_flag=True,
     default=None,
-    help="Behind a reverse proxy: the client is the last X-Forwarded-For entry.",
+    help="Behind a reverse proxy: the client is the last X-Forwarded-For entry (the one the "
+    "proxy appended), and connections are not counted per address.",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The URL this server is published at, for absolute self-links (PALMYRA_PUBLIC_URL).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=GateSettings.max_connections,
+    show_default=True,
+    help="Client connections held at once (503 past it).",
+)
+@click.option(
+    "--max-per-address",
+    type=click.IntRange(min=1),
+    default=GateSettings.max_per_address,
+    show_default=True,
+    help="Client connections from one address at once (429 past it).",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0.1),
+    default=GateSettings.header_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="A request head must arrive whole within this, from its first byte (408).",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0.1),
+    default=GateSettings.idle_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="A connection on which nothing moves for this long is closed.",
 )
 def command(
     host: str,
@@ -127,9 +169,20 @@ def command(
     remote: str | None,
     workers: int,
     threads: int,
+    max_connections: int,
+    max_per_address: int,
+    header_timeout: float,
+    idle_timeout: float,
     **settings: object,
 ) -> None:
     """Serve the graph: the SPARQL endpoint, entity pages and dumps. Stop with Ctrl-C."""
+    gate = GateSettings(
+        max_connections=max_connections,
+        max_per_address=max_per_address,
+        header_timeout=header_timeout,
+        idle_timeout=idle_timeout,
+        trust_proxy=bool(settings["trust_proxy"]),
+    )
     # SIGTERM while the graph loads is a clean stop too (granian handles it once it runs).
     signal.signal(signal.SIGTERM, _stop)
     if data_files:
@@ -146,13 +199,54 @@ def command(
     if not store and not remote:
         triples = len(engine_of(app).store)  # type: ignore[attr-defined]
         click.echo(f"palmyra-graph: {_shapes_summary(app.config['DATA_FILES'], triples)}", err=True)
+    gate = replace(gate, max_body_bytes=int(app.config["MAX_CONTENT_LENGTH"]))
+    listen = _bind(host, port)
     broker = _start_broker(pool_of(app))
     del app  # the server processes load their own
+    os.environ["PALMYRA_BEHIND_GATE"] = "true"
+    os.environ["PALMYRA_SERVER_URL"] = json.dumps(server_url(host, port))
+    with tempfile.TemporaryDirectory(prefix="palmyra-serve-") as private:
+        upstream = Path(private) / "http.sock"
+        front = _start_gate(gate, listen, upstream)
+        children = [c for c in (front, broker.process if broker else None) if c is not None]
+        try:
+            _run_granian(upstream, gate, workers=workers, threads=threads, children=children)
+        finally:
+            _stop_child(front)
+            if broker is not None:
+                broker.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The public socket, bound here so that a port in use is a clear error before anything
+    starts; the gate gets it."""
     try:
-        _run_granian(host, port, workers=workers, threads=threads, broker=broker)
+        return socket.create_server((host, port), backlog=socket.SOMAXCONN)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def _start_gate(
+    settings: GateSettings, listen: socket.socket, upstream: Path
+) -> subprocess.Popen[bytes]:
+    """The connection gate (:mod:`palmyra_graph.gate`) on the public socket, in front of the
+    server processes' Unix socket; this process keeps no copy of the public socket."""
+    command = [sys.executable, "-m", "palmyra_graph.gate", "--listen-fd", str(listen.fileno())]
+    command += ["--upstream", str(upstream), *gate_arguments(settings)]
+    try:
+        return subprocess.Popen(command, pass_fds=[listen.fileno()])
     finally:
-        if broker is not None:
-            broker.close()
+        listen.close()
+
+
+def _stop_child(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=GateSettings.shutdown_timeout + 5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _start_broker(pool: QueryPool | None) -> BrokerProcess | None:
@@ -169,31 +263,40 @@ def _start_broker(pool: QueryPool | None) -> BrokerProcess | None:
 
 
 def _run_granian(
-    host: str, port: int, *, workers: int, threads: int, broker: BrokerProcess | None
+    upstream: Path,
+    gate: GateSettings,
+    *,
+    workers: int,
+    threads: int,
+    children: list[subprocess.Popen[Any]],
 ) -> None:
     from granian import Granian
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
     class Server(Granian):  # type: ignore[misc,valid-type]
-        """Granian, telling the broker to drain as soon as the stop signal arrives."""
+        """Granian, telling the gate and the broker to drain as soon as the stop signal
+        arrives, so that runaway queries are stopped while light ones finish."""
 
         def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
-            if broker is not None and broker.process is not None:
-                broker.process.terminate()
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
             super().signal_handler_interrupt(*args, **kwargs)
 
     Server(
         "palmyra_graph.app:create_app",
-        address=host,
-        port=port,
+        uds=upstream,
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
-        backpressure=MAX_CONNECTIONS,
+        # The gate holds the clients; granian holds a permit per connection it opens.
+        backpressure=gate.max_connections,
         websockets=False,
-        # Request line and headers beyond 64 KiB are refused before reaching the app.
-        http1_settings=HTTP1Settings(header_read_timeout=10_000, max_buffer_size=MAX_HEADER_BYTES),
+        # The gate has checked every head (at most max_head_bytes) and adds a header or two.
+        http1_settings=HTTP1Settings(
+            header_read_timeout=10_000, max_buffer_size=gate.max_head_bytes + 4096
+        ),
         factory=True,
         log_access=False,
         # A worker signalled while it still starts up can hang in granian's shutdown (seen: 9
