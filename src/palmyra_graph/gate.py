@@ -47,7 +47,8 @@ What it does (asyncio Protocols, standard library only):
   exit 0.
 
 Memory: per connection at most one head (``max_head_bytes``), one read (256 KiB), the write
-buffers' high-water marks and, only while a chunked body arrives, that body (``max_body_bytes``).
+buffers' high-water marks and, only while a chunked body arrives, that body (``max_body_bytes``);
+chunked bodies together hold at most ``max_chunked_bytes`` (a new one past it is 503).
 
 Integration (for ``serve``): bind the public socket in ``serve``, start granian on a private
 Unix socket (``Granian(..., uds=Path(private_dir) / "granian.sock")``), then the gate as a
@@ -113,6 +114,9 @@ class GateSettings:
     max_head_bytes: int = 64 * 1024
     #: Request body, by Content-Length or decoded chunked (413 past it).
     max_body_bytes: int = 1_000_000
+    #: Chunked bodies are held until whole: at most this much for all connections together,
+    #: each counted at ``max_body_bytes`` (503 past it: send a Content-Length).
+    max_chunked_bytes: int = 64 * 1024 * 1024
     #: Take the client's address from the last X-Forwarded-For entry (behind your own proxy).
     trust_proxy: bool = False
     #: Requests a client may send ahead of their answers; reading pauses past it.
@@ -171,6 +175,8 @@ class Gate:
         self.connections: set[ClientConnection] = set()
         self.lingering: set[ClientConnection] = set()
         self.per_address: dict[str, int] = {}
+        #: Bytes reserved by the chunked bodies being read, ``max_body_bytes`` each.
+        self.chunked_reserved = 0
         self.draining = False
         self._tick = min(0.5, settings.header_timeout / 4, settings.idle_timeout / 4)
         self._sweeper = self.loop.call_later(self._tick, self._sweep)
@@ -194,8 +200,27 @@ class Gate:
         self.connections.add(connection)
         return None
 
+    def reserve_chunked(self) -> None:
+        """Hold room for one more chunked body, or refuse it (503).
+
+        Raises:
+            Refusal: all the room for chunked bodies is taken.
+        """
+        size, cap = self.settings.max_body_bytes, self.settings.max_chunked_bytes
+        if self.chunked_reserved + size > cap:
+            raise Refusal(
+                503,
+                f"too many chunked request bodies at once (at most {cap // size} of up to "
+                f"{size} bytes); send the body with a Content-Length",
+            )
+        self.chunked_reserved += size
+
+    def release_chunked(self) -> None:
+        self.chunked_reserved -= self.settings.max_body_bytes
+
     def release(self, connection: ClientConnection) -> None:
         """Count a closed connection out."""
+        connection.drop_chunks()
         self.lingering.discard(connection)
         if connection not in self.connections:
             return
@@ -381,6 +406,7 @@ class ClientConnection(asyncio.Protocol):
         if self.upstream is None and self._connecting is None:
             self._connect()
         if request.chunked:
+            self.gate.reserve_chunked()
             self._state = _CHUNKED
             self._chunks = ChunkedBody(limit, self.settings.max_head_bytes)
             if request.expect_continue and not self.inflight:
@@ -399,9 +425,15 @@ class ClientConnection(asyncio.Protocol):
         assert request is not None and chunks is not None
         head = request.forward(self._client_address(request), content_length=len(chunks.body))
         self._send_upstream(head + bytes(chunks.body))
-        self._chunks = None
+        self.drop_chunks()
         self.inflight.append(request.method == b"HEAD")
         self._request_sent()
+
+    def drop_chunks(self) -> None:
+        """Forget a chunked body being read, and give its room back."""
+        if self._chunks is not None:
+            self._chunks = None
+            self.gate.release_chunked()
 
     def _request_sent(self) -> None:
         """A whole request went upstream: read the next, or stop after a last one."""
@@ -508,7 +540,8 @@ class ClientConnection(asyncio.Protocol):
         retry = self.settings.retry_after if refusal.status == 503 else None
         answer = plain_answer(refusal.status, refusal.message, retry_after=retry)
         self._state = _DONE
-        self._request = self._chunks = None
+        self._request = None
+        self.drop_chunks()
         self._head.clear()
         self._head_started = 0.0
         if self.inflight:  # earlier requests are answered first, in order

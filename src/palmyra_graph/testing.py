@@ -131,6 +131,8 @@ class CountingListener:
 
     def close(self) -> None:
         self._server.close()
+
+
 def unix_request(path: str | Path, raw: bytes, *, timeout: float = 5.0) -> bytes:
     """Send ``raw`` on a new connection to the Unix socket ``path``; everything it answers
     until it closes or ``timeout`` passes with nothing more."""

@@ -352,6 +352,28 @@ def test_a_chunked_body_over_the_limit_is_413_and_never_reaches_the_app(
         assert upstream_count(tiny) == before + 1
 
 
+def test_chunked_bodies_held_at_once_are_bounded_for_the_whole_gate(
+    tiny: GranianOnSocket,
+) -> None:
+    # Each chunked body is held whole before it goes on: two may be read at once here, so a
+    # third is refused while the others dribble, and admitted once one is done.
+    head = b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with gate(tiny, max_body_bytes=1000, max_chunked_bytes=2000) as process:
+        slow = [connect(process.port) for _ in range(2)]
+        for sock in slow:
+            sock.sendall(head + b"5\r\nhello\r\n")
+        time.sleep(0.2)
+        status, headers, body = exchange(process.port, head + chunked(b"x" * 10))
+        assert_gate_answer(status, headers, body, 503)
+        assert b"send the body with a Content-Length" in body
+        slow[0].sendall(b"0\r\n\r\n")
+        assert read_response(slow[0].makefile("rb"))[0] == 200
+        status, _, body = exchange(process.port, head + chunked(b"x" * 10))
+        assert status == 200 and json.loads(body)["length"] == 10
+        for sock in slow:
+            sock.close()
+
+
 def test_a_chunked_query_over_the_limit_is_refused_not_cut_and_evaluated(
     app_server: GranianOnSocket,
 ) -> None:
