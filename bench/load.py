@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import statistics
 import sys
 import threading
@@ -84,15 +85,17 @@ class Tally:
 
 async def hold(host: str, port: int, address: str, stop_at: float, *, slow: bool) -> int:
     """One hostile connection kept open until ``stop_at``: it connects again whenever the
-    server closes it; slow ones dribble a request head that never ends. Returns how many
-    times the server closed it."""
+    server closes it (after a second, when that came at once, as a refusal does); slow ones
+    dribble a request head that never ends. Returns how many times the server closed it."""
     closed = 0
     while time.perf_counter() < stop_at:
+        opened = time.perf_counter()
+        if closed:
+            await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - opened)))
         try:
             reader, writer = await asyncio.open_connection(host, port, local_addr=(address, 0))
         except OSError:
             closed += 1
-            await asyncio.sleep(1.0)
             continue
         try:
             if slow:
@@ -113,7 +116,7 @@ async def hold(host: str, port: int, address: str, stop_at: float, *, slow: bool
     return closed
 
 
-async def drive(url: str, clients: int, duration: float, hostile: int) -> dict[str, Tally]:
+async def drive(url: str, clients: int, duration: float) -> dict[str, Tally]:
     """Every client for ``duration`` seconds (see the module doc)."""
     kinds = ("valid", "large", "flood", "malformed", "deep", "oversize")
     tallies = {kind: Tally() for kind in kinds}
@@ -132,13 +135,25 @@ async def drive(url: str, clients: int, duration: float, hostile: int) -> dict[s
     tasks.append(loop("malformed", [get_request(url, q, JSON)[2] for q in MALFORMED]))
     tasks.append(loop("deep", [post_request(url, DEEP.encode(), JSON)]))
     tasks.append(loop("oversize", [post_request(url, OVERSIZE, JSON, chunked=True)]))
-    holders = [
-        hold(host, port, ADDRESSES[kind], stop_at, slow=kind == "slowloris")
-        for kind in ("slowloris", "idle")
-        for _ in range(hostile)
-    ]
-    await asyncio.gather(*tasks, *holders, return_exceptions=True)
+    await asyncio.gather(*tasks, return_exceptions=True)
     return tallies
+
+
+def hold_many(url: str, hostile: int, duration: float) -> None:
+    """The slowloris and idle connections, in a process of their own: their event loop must
+    not slow the valid clients' down, or the measure would be of the load generator."""
+    host, port, _ = get_request(url, "ASK {}", JSON)
+    stop_at = time.perf_counter() + duration
+
+    async def everyone() -> None:
+        holders = [
+            hold(host, port, ADDRESSES[kind], stop_at, slow=kind == "slowloris")
+            for kind in ("slowloris", "idle")
+            for _ in range(hostile)
+        ]
+        await asyncio.gather(*holders, return_exceptions=True)
+
+    asyncio.run(everyone())
 
 
 class PeakMemory(threading.Thread):
@@ -202,11 +217,17 @@ def main() -> None:
     server = LiveServer("--query-timeout", str(args.timeout))
     monitor = PeakMemory(server.process.pid)
     monitor.start()
+    url = f"{server.url}/sparql"
+    holders = multiprocessing.get_context("spawn").Process(
+        target=hold_many, args=(url, args.hostile, args.duration + 2)
+    )
+    holders.start()
     try:
-        url = f"{server.url}/sparql"
-        tallies = asyncio.run(drive(url, args.clients, args.duration, args.hostile))
+        time.sleep(2.0)  # the hostile connections are open before the clients start
+        tallies = asyncio.run(drive(url, args.clients, args.duration))
     finally:
         monitor.running = False
+        holders.join(timeout=10)
         server.stop()
     result = summary(tallies, args.duration, monitor.peak_mb)
     args.out.mkdir(parents=True, exist_ok=True)
