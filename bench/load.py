@@ -77,10 +77,15 @@ class Tally:
 
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
+    #: what each kind of error said, and how often
+    errors: dict[str, int] = field(default_factory=dict)
 
-    def add(self, status: int, seconds: float) -> None:
+    def add(self, status: int, seconds: float, said: bytes) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self.latencies.append(seconds)
+        if said:
+            reason = f"{status} {said.decode('utf-8', 'replace').strip()[:80]}"
+            self.errors[reason] = self.errors.get(reason, 0) + 1
 
 
 async def hold(host: str, port: int, address: str, stop_at: float, *, slow: bool) -> int:
@@ -116,7 +121,7 @@ async def hold(host: str, port: int, address: str, stop_at: float, *, slow: bool
     return closed
 
 
-async def drive(url: str, clients: int, duration: float) -> dict[str, Tally]:
+async def drive(url: str, clients: int, duration: float, *, calm: bool) -> dict[str, Tally]:
     """Every client for ``duration`` seconds (see the module doc)."""
     kinds = ("valid", "large", "flood", "malformed", "deep", "oversize")
     tallies = {kind: Tally() for kind in kinds}
@@ -131,6 +136,9 @@ async def drive(url: str, clients: int, duration: float) -> dict[str, Tally]:
     tasks = [loop("valid", valid, f"127.0.1.{i + 1}") for i in range(clients)]
     large = [get_request(url, LARGE, JSON)[2]]
     tasks += [loop("large", large, f"127.0.2.{i + 1}") for i in range(2)]
+    if calm:
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return tallies
     tasks += [loop("flood", [get_request(url, RUNAWAY, JSON)[2]]) for _ in range(8)]
     tasks.append(loop("malformed", [get_request(url, q, JSON)[2] for q in MALFORMED]))
     tasks.append(loop("deep", [post_request(url, DEEP.encode(), JSON)]))
@@ -196,6 +204,7 @@ def summary(tallies: dict[str, Tally], duration: float, peak_mb: float) -> dict[
         "requests": {kind: sum(t.statuses.values()) for kind, t in tallies.items()},
         "statuses": {kind: t.statuses for kind, t in tallies.items()},
         "valid_errors": errors,
+        "valid_error_reasons": {**tallies["valid"].errors, **tallies["large"].errors},
         "valid_rps": round(sum(valid.statuses.values()) / duration, 1),
         "valid_p50_ms": round(percentile(valid.latencies, 0.5) * 1000, 2),
         "valid_p99_ms": round(percentile(valid.latencies, 0.99) * 1000, 2),
@@ -211,8 +220,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=12, help="valid clients")
     parser.add_argument("--hostile", type=int, default=1000, help="slowloris and idle, each")
     parser.add_argument("--timeout", type=float, default=3.0, help="the server's query budget")
+    parser.add_argument("--calm", action="store_true", help="the valid clients alone")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
+    if args.calm:
+        args.hostile = 0
 
     server = LiveServer("--query-timeout", str(args.timeout))
     monitor = PeakMemory(server.process.pid)
@@ -224,16 +236,17 @@ def main() -> None:
     holders.start()
     try:
         time.sleep(2.0)  # the hostile connections are open before the clients start
-        tallies = asyncio.run(drive(url, args.clients, args.duration))
+        tallies = asyncio.run(drive(url, args.clients, args.duration, calm=args.calm))
     finally:
         monitor.running = False
         holders.join(timeout=10)
         server.stop()
     result = summary(tallies, args.duration, monitor.peak_mb)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "load.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    name = "load-calm" if args.calm else "load"
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     lines = ["| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in result.items()]
-    (args.out / "load.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (args.out / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     if result["valid_errors"]:
         sys.exit(1)

@@ -84,8 +84,9 @@ def post_request(url: str, body: bytes, accept: str, *, chunked: bool = False) -
     return f"{head}Transfer-Encoding: chunked\r\n\r\n".encode() + encoded + b"0\r\n\r\n"
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one response; returns its status and whether the server keeps the connection."""
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
+    """Read one response; returns its status, whether the server keeps the connection, and
+    the start of the body of an error (what it says is wrong)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
@@ -93,18 +94,21 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip().lower()
+    said = b""
     if headers.get("transfer-encoding") == "chunked":
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            await reader.readexactly(size + 2)
+            data = await reader.readexactly(size + 2)
+            said = said or data[:200]
             if size == 0:
                 break
     else:
-        await reader.readexactly(int(headers.get("content-length", "0")))
-    return status, headers.get("connection") != "close"
+        said = (await reader.readexactly(int(headers.get("content-length", "0"))))[:200]
+    return status, headers.get("connection") != "close", said if status >= 400 else b""
 
 
-Record = Callable[[int, float], None]
+#: Called with each answer's status, its latency in seconds, and what an error said.
+Record = Callable[[int, float, bytes], None]
 
 
 async def closed_loop(
@@ -128,10 +132,10 @@ async def closed_loop(
             writer.write(requests[sent % len(requests)])
             sent += 1
             try:
-                status, keep = await _read_response(reader)
+                status, keep, said = await _read_response(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
-                status, keep = 0, False
-            record(status, time.perf_counter() - started)
+                status, keep, said = 0, False, b"the connection ended without an answer"
+            record(status, time.perf_counter() - started, said)
             if not keep:
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port, local_addr=local_addr)
@@ -142,7 +146,7 @@ async def closed_loop(
 async def _connection(
     host: str, port: int, raw: bytes, stop_at: float, result: RunResult, done: asyncio.Event
 ) -> None:
-    def record(status: int, seconds: float) -> None:
+    def record(status: int, seconds: float, said: bytes) -> None:
         result.latencies.append(seconds)
         result.statuses[status] = result.statuses.get(status, 0) + 1
         if status >= 400 or status == 0:

@@ -105,6 +105,7 @@ class Broker:
         self.settings, self.listener, self.engine = settings, listener, engine
         self.epoll = select.epoll()
         self.handlers: dict[int, Callable[[], None]] = {}
+        self._stale: set[int] = set()
         self.workers: dict[int, _Worker] = {}
         self.waiting: OrderedDict[str, deque[_Job]] = OrderedDict()
         self.fairness = Fairness(settings.limits)
@@ -125,8 +126,11 @@ class Broker:
         for federated in [False] * self.settings.workers + [True] * self.settings.federated_workers:
             self._spawn(federated=federated)
         while not self._finished():
+            self._stale.clear()
             for fd, _events in self.epoll.poll(self._next_timeout()):
-                handler = self.handlers.get(fd)
+                # A descriptor closed by an earlier event of this batch may already name a new
+                # connection: its event is not the new one's (level-triggered, that one recurs).
+                handler = None if fd in self._stale else self.handlers.get(fd)
                 if handler is not None:
                     handler()
             self._fire_timers(time.monotonic())
@@ -142,6 +146,7 @@ class Broker:
     def _unwatch(self, fd: int) -> None:
         if self.handlers.pop(fd, None) is not None:
             self.epoll.unregister(fd)
+            self._stale.add(fd)
 
     def _next_timeout(self) -> float:
         if not self.timers:
@@ -170,6 +175,17 @@ class Broker:
         if self.stopping is None:
             self._begin_shutdown()
 
+    def close(self) -> None:
+        """Close what the loop holds (after :meth:`run`, or instead of it in tests)."""
+        for handler in list(self.handlers.values()):
+            conn = getattr(handler, "args", (None,))[0]
+            if isinstance(conn, socket.socket):
+                conn.close()
+        self.handlers.clear()
+        self.epoll.close()
+        os.close(self._wakeup_r)
+        os.close(self._wakeup_w)
+
     def _finished(self) -> bool:
         return self.stopping is not None and not any(w.job for w in self.workers.values())
 
@@ -184,11 +200,13 @@ class Broker:
         self._watch(conn.fileno(), select.EPOLLIN, partial(self._first_message, conn))
 
     def _first_message(self, conn: socket.socket) -> None:
-        self._unwatch(conn.fileno())
         try:
             message = conn.recv(messages.MAX_MESSAGE)
+        except BlockingIOError:
+            return  # not yet: it stays watched
         except OSError:
             message = b""
+        self._unwatch(conn.fileno())
         kind = message[:1]
         if kind == messages.SERVICE:
             self._service(conn, messages.unpack(message))
@@ -483,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     broker = Broker(settings, listener, engine)
     print("ready", flush=True)
     broker.run()
+    broker.close()
     return 0
 
 
