@@ -84,10 +84,35 @@ class LinkError(PalmyraError):
     exit_code = 1
 
 
+class LinkRefused(LinkError):
+    """An accepted link cannot be written (bad id, unknown entity, duplicate, wrong item)."""
+
+    exit_code = 2
+
+
 class StorageError(PalmyraError):
     """The store failed to read or write."""
 
     http_status = 500
+    exit_code = 1
+
+
+class OutputError(StorageError):
+    """An output file (``export -o``) cannot be written: the user's to fix, exit code 2."""
+
+    exit_code = 2
+
+
+class RemoteError(StorageError):
+    """A remote endpoint cannot be reached or answered with an error of its own."""
+
+    http_status = 502
+
+
+class CountMismatch(PalmyraError):
+    """A remote store holds a different number of triples than were pushed to it."""
+
+    http_status = 502
     exit_code = 1
 
 

@@ -25,21 +25,14 @@ from typing import IO
 import pyoxigraph as ox
 import requests
 
-from palmyra_graph.errors import LoadError, PalmyraError
+from palmyra_graph.errors import CountMismatch, LoadError, RemoteError
 from palmyra_graph.loader import graph_name, rdf_format
-from palmyra_graph.remote import RemoteEngine, RemoteError, failure_reason, raise_for_remote
+from palmyra_graph.remote import RemoteEngine, failure_reason, raise_for_remote
 
 #: The part name of a quad file's default graph (sent with ``?default``).
 DEFAULT_GRAPH = ""
 
 ProgressCallback = Callable[[int], None]
-
-
-class CountMismatch(PalmyraError):
-    """The remote holds a different number of triples than were pushed."""
-
-    http_status = 502
-    exit_code = 1
 
 
 @dataclass(frozen=True)

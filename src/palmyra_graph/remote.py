@@ -20,7 +20,7 @@ import requests
 
 from palmyra_graph.describe import describe_query
 from palmyra_graph.engine import QueryResult
-from palmyra_graph.errors import QueryError, QueryTimeout, StorageError
+from palmyra_graph.errors import QueryError, QueryTimeout, RemoteError
 
 #: What we ask for: SPARQL JSON for SELECT/ASK, N-Triples for CONSTRUCT/DESCRIBE.
 ACCEPT = (
@@ -45,12 +45,6 @@ _GRAPH_FORMATS = {
 }
 #: How much of a remote error body to quote in our message.
 _QUOTE = 500
-
-
-class RemoteError(StorageError):
-    """The remote endpoint cannot be reached or answered with an error of its own."""
-
-    http_status = 502
 
 
 class RemoteEngine:

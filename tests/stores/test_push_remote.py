@@ -15,9 +15,9 @@ from palmyra_graph import resources
 from palmyra_graph.app import create_app
 from palmyra_graph.cli import main
 from palmyra_graph.engine import OxigraphEngine
-from palmyra_graph.errors import LoadError, QueryError
-from palmyra_graph.push import CountMismatch, Credentials, push, staged
-from palmyra_graph.remote import RemoteEngine, RemoteError
+from palmyra_graph.errors import CountMismatch, LoadError, QueryError, RemoteError
+from palmyra_graph.push import Credentials, push, staged
+from palmyra_graph.remote import RemoteEngine
 from palmyra_graph.testing import LiveServer, free_port
 
 from .conftest import Server, oxigraph

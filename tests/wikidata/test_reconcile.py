@@ -10,12 +10,12 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from palmyra_graph.cli import main
-from palmyra_graph.errors import StorageError
+from palmyra_graph.errors import LinkRefused, StorageError
 from palmyra_graph.namespaces import ID, OWL, PAL, RDF, WD
 from palmyra_graph.wikidata import writer
 from palmyra_graph.wikidata.api import WikidataClient
 from palmyra_graph.wikidata.links import CONFIDENCE, link_of, load_graph
-from palmyra_graph.wikidata.reconcile import LinkRefused, Reconciler, accept
+from palmyra_graph.wikidata.reconcile import Reconciler, accept
 
 from .conftest import FakeWikidata
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from palmyra_graph.errors import StorageError
+from palmyra_graph.errors import OutputError
 from palmyra_graph.export import export, export_format
 from palmyra_graph.loader import load
 
@@ -65,7 +65,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as exc:
-        raise _OutputError(f"cannot write: {exc.strerror}", where=str(path)) from exc
+        raise OutputError(f"cannot write: {exc.strerror}", where=str(path)) from exc
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -73,16 +73,10 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise _OutputError(f"cannot write: {exc.strerror}", where=str(path)) from exc
+        raise OutputError(f"cannot write: {exc.strerror}", where=str(path)) from exc
 
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-class _OutputError(StorageError):
-    """The output file cannot be written: the user's problem, exit code 2."""
-
-    exit_code = 2

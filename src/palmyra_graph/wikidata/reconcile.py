@@ -16,18 +16,12 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from palmyra_graph.errors import LinkError
+from palmyra_graph.errors import LinkRefused
 from palmyra_graph.namespaces import ID
 from palmyra_graph.wikidata.api import Item, Lookup, WikidataClient, is_qid
 from palmyra_graph.wikidata.links import Link, entities, expected_types, link_of, links
 from palmyra_graph.wikidata.matching import ClassTree, Fit, context_words, fit
 from palmyra_graph.wikidata.writer import append_link
-
-
-class LinkRefused(LinkError):
-    """An accepted link cannot be written (bad id, unknown entity, duplicate, wrong item)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
