@@ -46,7 +46,7 @@ def answer_job(engine: Any, job: QueryJob) -> tuple[str, Any]:
 
     def write(output: IO[bytes]) -> None:
         try:
-            result.raw.serialize(output, format=fmt.oxigraph)
+            result.serialize(output, fmt.oxigraph)
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
 

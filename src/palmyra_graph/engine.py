@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import IO, Literal, Protocol
 
 import pyoxigraph as ox
 
@@ -32,14 +32,59 @@ ResultKind = Literal["solutions", "boolean", "graph"]
 
 @dataclass
 class QueryResult:
-    """A query's answer: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT/DESCRIBE)."""
+    """A query's answer: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT/DESCRIBE).
+
+    The accessors give the answer as what the caller expects; asking a SELECT's result for
+    triples is a QueryError, not a type confusion further on.
+    """
 
     kind: ResultKind
     raw: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
+    def solutions(self) -> ox.QuerySolutions:
+        """The solutions of a SELECT query.
+
+        Raises:
+            QueryError: the query gave a boolean or triples.
+        """
+        if not isinstance(self.raw, ox.QuerySolutions):
+            raise QueryError(f"expected solutions (SELECT), the query gave {self.kind}")
+        return self.raw
+
+    def triples(self) -> ox.QueryTriples:
+        """The triples of a CONSTRUCT or DESCRIBE query.
+
+        Raises:
+            QueryError: the query gave solutions or a boolean.
+        """
+        if not isinstance(self.raw, ox.QueryTriples):
+            raise QueryError(f"expected triples (CONSTRUCT, DESCRIBE), the query gave {self.kind}")
+        return self.raw
+
+    def serialize(self, output: IO[bytes], fmt: ox.QueryResultsFormat | ox.RdfFormat) -> None:
+        """Write the answer in ``fmt`` (a results format for solutions and booleans, an RDF
+        format for triples).
+
+        Raises:
+            OSError, ValueError, RuntimeError: the engine failed while it wrote (evaluation
+                goes on while the answer is serialized).
+        """
+        if isinstance(self.raw, ox.QueryTriples):
+            assert isinstance(fmt, ox.RdfFormat)
+            self.raw.serialize(output, format=fmt)
+        else:
+            assert isinstance(fmt, ox.QueryResultsFormat)
+            self.raw.serialize(output, format=fmt)
+
     @property
     def boolean(self) -> bool:
-        """The answer of an ASK query."""
+        """The answer of an ASK query.
+
+        Raises:
+            QueryError: the query gave solutions or triples.
+        """
+        if not isinstance(self.raw, ox.QueryBoolean):
+            raise QueryError(f"expected a boolean (ASK), the query gave {self.kind}")
         return bool(self.raw)
 
 
@@ -67,7 +112,40 @@ class Engine(Protocol):
     def counts(self) -> dict[str, int]: ...
 
 
-class OxigraphEngine:
+class Describing:
+    """:meth:`describe` for an engine that has :meth:`query`: the DESCRIBE of this project (the
+    resource's own triples, the claims about it with their sources, and labels) as the one
+    CONSTRUCT query of :mod:`palmyra_graph.describe`, whichever engine evaluates it."""
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryResult:
+        raise NotImplementedError
+
+    def describe(
+        self,
+        iri: str,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryResult:
+        """The resource's own triples, the claims about it with their sources, and labels.
+
+        Raises:
+            QueryError: ``iri`` is not an IRI, or the query failed.
+        """
+        try:
+            sparql = describe_query(iri)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from exc
+        return self.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs)
+
+
+class OxigraphEngine(Describing):
     """An embedded pyoxigraph store, loaded once and then only read."""
 
     def __init__(self, loaded: LoadedGraph) -> None:
@@ -105,24 +183,6 @@ class OxigraphEngine:
         if info.form == "DESCRIBE":
             return self._describe_each(info, options)
         return QueryResult(kind=_kind(raw), raw=raw)
-
-    def describe(
-        self,
-        iri: str,
-        *,
-        default_graphs: Sequence[str] = (),
-        named_graphs: Sequence[str] = (),
-    ) -> QueryResult:
-        """The resource's own triples, the claims about it with their sources, and labels.
-
-        Raises:
-            QueryError: ``iri`` is not an IRI.
-        """
-        try:
-            sparql = describe_query(iri)
-        except ValueError as exc:
-            raise QueryError(str(exc)) from exc
-        return self.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs)
 
     def _evaluate(
         self, sparql: str, options: dict[str, object]

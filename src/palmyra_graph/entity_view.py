@@ -221,7 +221,7 @@ def _add_predicate_labels(engine: Engine, desc: Description, iri: str) -> None:
         "SELECT ?p ?label WHERE { VALUES ?p { " + values + " } "
         "?p <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
     )
-    for solution in engine.query(query).raw:  # type: ignore[union-attr]
+    for solution in engine.query(query).solutions():
         desc._label(solution["p"].value, solution["label"])
 
 
@@ -368,7 +368,7 @@ def _citing(engine: Engine, desc: Description, iri: str) -> list[CitingClaim]:
     if not any(p == str(PROV.wasDerivedFrom) and _key(o) == iri for _, p, o in desc.incoming):
         return []
     rows: dict[str, CitingClaim] = {}
-    for row in engine.query(_CITING.replace("<IRI>", f"<{iri}>")).raw:  # type: ignore[union-attr]
+    for row in engine.query(_CITING.replace("<IRI>", f"<{iri}>")).solutions():
         for node, label in (("s", "sl"), ("p", "pl"), ("o", "ol")):
             if row[label] is not None:
                 desc._label(_key(row[node]), row[label])

@@ -77,9 +77,7 @@ def rows(engine: Engine, sparql: str) -> list[Row]:
     Raises:
         QueryError: the query is malformed (a bug here, not user input).
     """
-    result = engine.query(f"{_PROLOGUE}\n{sparql}")
-    solutions = result.raw
-    assert isinstance(solutions, ox.QuerySolutions)
+    solutions = engine.query(f"{_PROLOGUE}\n{sparql}").solutions()
     names = [v.value for v in solutions.variables]
     return [{n: _term(s[n]) for n in names} for s in solutions]
 

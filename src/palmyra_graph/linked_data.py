@@ -60,12 +60,12 @@ def _resource(space: str, slug: str) -> Response:
     path = "/" + space + stem
     chosen = fmt or _negotiate(OFFERED)
     if chosen == formats.HTML:
-        triples = list(engine.describe(iri).raw)  # type: ignore[arg-type]
+        triples = list(engine.describe(iri).triples())
         page = build_page(engine, iri, triples, local=_local)
         body = render_template("entity.html", page=page, alternates=_alternates(path))
         response = Response(body, content_type=formats.HTML.content_type)
     else:
-        graph = graph_from_triples(engine.describe(iri).raw)  # type: ignore[arg-type]
+        graph = graph_from_triples(engine.describe(iri).triples())
         response = Response(serialize_graph(graph, chosen), content_type=chosen.content_type)
         response.headers["Access-Control-Allow-Origin"] = "*"
     return _linked(response, path, chosen, negotiated=fmt is None)
@@ -145,7 +145,7 @@ def _near(space: str, stem: str) -> list[tuple[str, str]]:
         "OPTIONAL { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } }"
     )
     labels: dict[str, str] = {}
-    for row in engine_of(current_app).query(query).raw:  # type: ignore[union-attr]
+    for row in engine_of(current_app).query(query).solutions():
         slug = row["s"].value[len(base) :]
         labels.setdefault(slug, row["label"].value if row["label"] is not None else slug)
     close = difflib.get_close_matches(stem.lower(), list(labels), n=5, cutoff=0.5)
@@ -217,7 +217,7 @@ def _ontology_file(app: Flask) -> Path | None:
         "SELECT ?g WHERE { GRAPH ?g { <" + iri + "> a <http://www.w3.org/2002/07/owl#Ontology> } }"
     )
     graphs = getattr(getattr(engine, "loaded", None), "graphs", {})
-    for row in engine.query(query).raw:  # type: ignore[union-attr]
+    for row in engine.query(query).solutions():
         found = graphs.get(row["g"].value)
         if found is not None:
             return Path(found)
@@ -256,7 +256,7 @@ def _ontology_terms(base: str) -> list[dict[str, str]]:
     """Each term of the vocabulary with its label, comment, kinds and equivalents."""
     vocabulary = base + "ontology#"
     terms = []
-    for row in engine_of(current_app).query(_TERMS.replace("VOCAB", vocabulary)).raw:  # type: ignore[union-attr]
+    for row in engine_of(current_app).query(_TERMS.replace("VOCAB", vocabulary)).solutions():
         text = {name: row[name].value if row[name] is not None else "" for name in _COLUMNS}
         terms.append(
             {

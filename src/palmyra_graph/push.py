@@ -215,9 +215,9 @@ def remote_count(engine: RemoteEngine, graph: str) -> int:
     """Triples in one graph of the remote (``""`` for the default graph)."""
     pattern = "?s ?p ?o" if graph == DEFAULT_GRAPH else f"GRAPH <{graph}> {{ ?s ?p ?o }}"
     result = engine.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-    if not isinstance(result.raw, ox.QuerySolutions):
+    if result.kind != "solutions":
         raise RemoteError("a COUNT query did not answer solutions", where=engine.endpoint)
-    rows = list(result.raw)
+    rows = list(result.solutions())
     literal = rows[0]["n"] if rows else None
     return int(literal.value) if isinstance(literal, ox.Literal) else 0
 

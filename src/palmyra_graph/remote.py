@@ -18,8 +18,7 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 import requests
 
-from palmyra_graph.describe import describe_query
-from palmyra_graph.engine import QueryResult
+from palmyra_graph.engine import Describing, QueryResult
 from palmyra_graph.errors import QueryError, QueryTimeout, RemoteError
 
 #: What we ask for: SPARQL JSON for SELECT/ASK, N-Triples for CONSTRUCT/DESCRIBE.
@@ -47,7 +46,7 @@ _GRAPH_FORMATS = {
 _QUOTE = 500
 
 
-class RemoteEngine:
+class RemoteEngine(Describing):
     """A SPARQL 1.1 endpoint elsewhere (Oxigraph server, Fuseki, Virtuoso…), read-only."""
 
     def __init__(
@@ -87,24 +86,6 @@ class RemoteEngine:
         form += [("named-graph-uri", iri) for iri in named_graphs]
         response = self._post(form)
         return _parse(response, self.endpoint)
-
-    def describe(
-        self,
-        iri: str,
-        *,
-        default_graphs: Sequence[str] = (),
-        named_graphs: Sequence[str] = (),
-    ) -> QueryResult:
-        """The resource's own triples, the claims about it with their sources, and labels.
-
-        Raises:
-            QueryError: ``iri`` is not an IRI, or the remote rejected the query.
-        """
-        try:
-            sparql = describe_query(iri)
-        except ValueError as exc:
-            raise QueryError(str(exc)) from exc
-        return self.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs)
 
     def graph_names(self) -> list[str]:
         """The IRIs of the remote's named graphs, sorted."""
@@ -165,7 +146,7 @@ def raise_for_remote(response: requests.Response, where: str) -> None:
     said = response.text.strip()[:_QUOTE] or response.reason
     status = response.status_code
     if status == 400:
-        raise QueryError(f"the remote endpoint rejected the query: {said}", where=where)
+        raise QueryError(f"the remote endpoint rejected the query (400): {said}", where=where)
     if status in (401, 403):
         raise RemoteError(
             f"the remote endpoint refused access ({status}): check the credentials; {said}",
@@ -211,6 +192,6 @@ def _as_triples(data: bytes, fmt: ox.RdfFormat) -> ox.QueryTriples:
 
 
 def _solutions(result: QueryResult) -> ox.QuerySolutions:
-    if not isinstance(result.raw, ox.QuerySolutions):
+    if result.kind != "solutions":
         raise RemoteError(f"expected solutions, the remote answered a {result.kind}")
-    return result.raw
+    return result.solutions()

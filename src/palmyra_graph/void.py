@@ -103,7 +103,7 @@ def describe_dataset(
 
 def _own_triples(engine: Engine, dataset: str) -> Iterator[ox.Triple]:
     result = engine.query(f"CONSTRUCT {{ <{dataset}> ?p ?o }} WHERE {{ <{dataset}> ?p ?o }}")
-    yield from result.raw  # type: ignore[misc]
+    yield from result.triples()
 
 
 def _add_statistics(graph: rdflib.Graph, engine: Engine, dataset: URIRef) -> None:
@@ -174,7 +174,7 @@ _PREFIXES = (
 
 def _count(engine: Engine, expression: str, where: str) -> int:
     result = engine.query(f"{_PREFIXES}SELECT {expression} WHERE {{ {where} }}")
-    for solution in result.raw:  # type: ignore[union-attr]
+    for solution in result.solutions():
         return int(solution["n"].value)
     return 0
 
@@ -182,7 +182,7 @@ def _count(engine: Engine, expression: str, where: str) -> int:
 def _rows(engine: Engine, sparql: str) -> list[tuple[URIRef, int]]:
     """(IRI, count) rows of a grouped count, IRIs only (blank node classes are not counted)."""
     rows = []
-    for solution in engine.query(_PREFIXES + sparql).raw:  # type: ignore[union-attr]
+    for solution in engine.query(_PREFIXES + sparql).solutions():
         key = solution["k"]
         if isinstance(key, ox.NamedNode):
             rows.append((URIRef(key.value), int(solution["n"].value)))

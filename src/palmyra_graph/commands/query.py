@@ -17,11 +17,12 @@ import click
 import pyoxigraph as ox
 
 from palmyra_graph import formats
-from palmyra_graph.engine import OxigraphEngine
+from palmyra_graph.engine import OxigraphEngine, QueryResult
 from palmyra_graph.errors import QueryRefused
 from palmyra_graph.formats import Format
 from palmyra_graph.namespaces import PREFIXES
-from palmyra_graph.results import Answer, fetch_remote, render_table
+from palmyra_graph.remote import RemoteEngine
+from palmyra_graph.results import render_table
 from palmyra_graph.sparql_text import UPDATE_KEYWORDS, inspect
 
 #: ``--format`` names per result kind.
@@ -76,11 +77,8 @@ def command(
         raise QueryRefused(f"{info.form} is a SPARQL update: the graph is read-only")
     if endpoint and data_files:
         raise click.UsageError("--endpoint and --data cannot be combined")
-    if endpoint:
-        answer = fetch_remote(endpoint, text, info.form)
-    else:
-        result = OxigraphEngine.from_files(list(data_files) or None).query(text)
-        answer = Answer(result.kind, result.raw)
+    engine = RemoteEngine(endpoint) if endpoint else OxigraphEngine.from_files(data_files or None)
+    answer = engine.query(text)
     _check_format(format_name, answer.kind)
     _print(answer, format_name, {**PREFIXES, **info.prefixes})
 
@@ -109,14 +107,16 @@ def _check_format(format_name: str | None, kind: str) -> None:
         raise click.UsageError("an ASK result has no CSV/TSV form; use table, json or xml")
 
 
-def _print(answer: Answer, format_name: str | None, prefixes: dict[str, str]) -> None:
+def _print(answer: QueryResult, format_name: str | None, prefixes: dict[str, str]) -> None:
     out = sys.stdout.buffer
     if answer.kind == "graph":
         fmt = GRAPH[format_name or "turtle"]
-        out.write(ox.serialize(answer.triples(), format=fmt.oxigraph) or b"")  # type: ignore[arg-type]
+        assert isinstance(fmt.oxigraph, ox.RdfFormat)
+        answer.serialize(out, fmt.oxigraph)
         return
     fmt_or_table = TABULAR[format_name or "table"]
     if fmt_or_table is None:
         out.write(render_table(answer, prefixes).encode("utf-8"))
         return
-    out.write(answer.raw.serialize(format=fmt_or_table.oxigraph) or b"")  # type: ignore[union-attr, arg-type]
+    assert fmt_or_table.oxigraph is not None
+    answer.serialize(out, fmt_or_table.oxigraph)
