@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 from flask import Blueprint, Request, Response, current_app, request
@@ -91,7 +91,7 @@ def sparql() -> Response:
     if operation.query is None:
         return _service_description(operation)
     info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"])
-    job = _job(operation, form=info.form)
+    job = _job(replace(operation, query=info.text), form=info.form)  # the guarded text
     pool = pool_of(current_app)
     if pool is None:  # QUERY_WORKERS = 0: in the request thread, with no time budget
         content_type, write = answer_job(engine_of(current_app), job)
