@@ -5,7 +5,9 @@ by sending an HTTP request to whatever IRI the query names: on a public endpoint
 server-side request forgery hole. So every ``SERVICE`` endpoint must be in an allow-list
 (the app's ``ALLOW_SERVICE`` setting, empty by default); a variable endpoint
 (``SERVICE ?x``) is always refused, since its value is only known during evaluation.
-Updates (``INSERT``, ``LOAD``, ``CLEAR``, …) are refused too: the service is read-only.
+Updates (``INSERT``, ``LOAD``, ``CLEAR``, …) are refused too: the service is read-only, and
+queries past the limits of :mod:`palmyra_graph.query_limits` are refused before they crash
+the engine.
 
 No lexer agrees with Oxigraph's backtracking parser everywhere (``SERVICE:x``,
 ``1SERVICE:x``, ``FILTER(1<2)SERVICE:x#>``), so the guard does not trust one. It reads
@@ -28,6 +30,7 @@ import pyoxigraph as ox
 
 from palmyra_graph import iri as rfc3986
 from palmyra_graph.errors import QueryError, QueryRefused
+from palmyra_graph.query_limits import check_limits
 from palmyra_graph.sparql_grammar import PN_CHARS_BASE_RANGES, PN_CHARS_RANGES, Terminals
 from palmyra_graph.sparql_lexer import Lexed, lex
 from palmyra_graph.sparql_text import (
@@ -84,6 +87,7 @@ def check_query(sparql: str, *, allow: Iterable[str] = (), base: str | None = No
 
     Raises:
         QueryRefused: the text is an update (403).
+        QueryTooComplex: the query nests or chains past the documented limits (400).
         QueryError: a ``SERVICE`` endpoint is not allowed, is a variable or cannot be read
             (400, the message names the endpoint, its line and column).
         ValueError: ``allow`` holds something else than absolute http(s) IRIs, or ``base``
@@ -99,6 +103,7 @@ def check_query(sparql: str, *, allow: Iterable[str] = (), base: str | None = No
         raise QueryRefused(
             f"this endpoint is read-only: {info.form} is a SPARQL update, and updates are refused"
         )
+    check_limits(lexed)
     calls = []
     for call in service_calls(lexed, base=base):
         _refuse_unless_allowed(call, lexed, allowed)
