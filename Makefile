@@ -31,7 +31,9 @@ $(VENV)/.bench-installed: $(STAMP)
 
 # Endpoint against its peers; growth with size (10^6 and up: bench/growth.py --sizes N);
 # load with runaway, malformed and large-result clients. Results in bench/results/.
+# The query guard on adversarial and typical texts up to 1 MB (printed).
 bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/guard.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/growth.py --sizes 10000 --sizes 100000
 	$(BIN)/python bench/load.py
