@@ -30,9 +30,11 @@ $(VENV)/.bench-installed: $(STAMP)
 	touch $@
 
 # Endpoint against its peers; growth with size (10^6 and up: bench/growth.py --sizes N);
-# load with runaway, malformed and large-result clients; the connection gate's cost and what it
-# buys against hostile connections. Results in bench/results/.
+# load with hostile clients beside valid ones; the connection gate's cost and what it buys
+# against hostile connections; the query guard on adversarial and typical texts up to 1 MB.
+# Results in bench/results/.
 bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/guard.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/growth.py --sizes 10000 --sizes 100000
 	$(BIN)/python bench/load.py

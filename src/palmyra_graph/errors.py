@@ -36,6 +36,12 @@ class QueryError(PalmyraError):
     exit_code = 1
 
 
+class QueryTooComplex(QueryError):
+    """A query nests or chains past the documented limits (:mod:`palmyra_graph.query_limits`)."""
+
+    http_status = 400
+
+
 class QueryRefused(QueryError):
     """A request the read-only service refuses (update, LOAD, SERVICE outside the allow-list)."""
 

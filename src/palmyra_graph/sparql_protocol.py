@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -92,7 +92,7 @@ def sparql() -> Response:
     if operation.query is None:
         return _service_description(operation)
     info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"])
-    job = _job(operation, form=info.form)
+    job = _job(replace(operation, query=info.text), form=info.form)  # the guarded text
     pool = pool_of(current_app)
     if pool is None:  # QUERY_WORKERS = 0: in the request thread, with no time budget
         content_type, write = answer_job(engine_of(current_app), job)
@@ -101,7 +101,7 @@ def sparql() -> Response:
         return Response(buffer.getvalue(), content_type=content_type, headers=_VARY)
     # In a killable worker within QUERY_TIMEOUT (503 past it), the body streamed in chunks;
     # past the client's limits, 429.
-    answer = pool.run(answer_job, job, client=client_address(), federated=bool(info.services))
+    answer = pool.run(answer_job, job, client=client_address(), federated=info.federated)
     if request.method == "HEAD":  # the length of the body GET would send, never the body
         length = sum(len(chunk) for chunk in answer.chunks)
         headers = {**_VARY, "Content-Length": str(length)}
