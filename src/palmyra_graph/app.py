@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from palmyra_graph import resources
 from palmyra_graph.engine import Engine, OxigraphEngine
-from palmyra_graph.errors import PalmyraError, TooManyRequests
+from palmyra_graph.errors import PalmyraError, SettingError, TooManyRequests
 from palmyra_graph.fairness import ClientLimits
 from palmyra_graph.namespaces import BASE
+from palmyra_graph.service_guard import allow_list
 from palmyra_graph.workers import EngineSpec, QueryPool
 
 DEFAULTS: dict[str, Any] = {
@@ -128,6 +129,10 @@ def _normalise(app: Flask) -> None:
         if isinstance(value, str):
             app.config[key] = [v for v in value.replace(",", " ").split() if v]
     app.config["QUERY_TIMEOUT"] = float(app.config["QUERY_TIMEOUT"])
+    try:  # checked once here, not as a 500 on every request
+        allow_list(app.config["ALLOW_SERVICE"])
+    except ValueError as exc:
+        raise SettingError(f"ALLOW_SERVICE (--allow-service): {exc}") from exc
 
 
 #: Modules that each expose a Flask blueprint ``bp``, registered in this order.

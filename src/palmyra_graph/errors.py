@@ -22,6 +22,13 @@ class PalmyraError(Exception):
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
+class SettingError(PalmyraError):
+    """A setting of the app or a command cannot be used (the message names it and why)."""
+
+    http_status = 500
+    exit_code = 2
+
+
 class LoadError(PalmyraError):
     """A data file cannot be read or parsed (``where`` names the file and line)."""
 

@@ -20,7 +20,7 @@ from flask import Flask
 from rdflib.collection import Collection
 
 from palmyra_graph.app import create_app
-from palmyra_graph.errors import QueryError, QueryRefused
+from palmyra_graph.errors import QueryError, QueryRefused, SettingError
 from palmyra_graph.resources import QUERIES_DIR
 from palmyra_graph.service_guard import check_query
 from palmyra_graph.sparql_lexer import lex
@@ -334,3 +334,11 @@ def test_the_w3c_syntax_queries_pass_the_guard(shared_dir: Path) -> None:
                     refused.append(f"{path.name}: {error}")
     assert checked > 200
     assert refused == []
+
+
+@pytest.mark.parametrize("entry", ["ftp://127.0.0.1/sparql", "sparql", "http:relative"])
+def test_an_allow_list_entry_that_is_not_an_http_iri_stops_the_app_at_start(entry: str) -> None:
+    # Regression: it was accepted, then every request answered 500 (ValueError in the guard).
+    with pytest.raises(SettingError, match="ALLOW_SERVICE") as refused:
+        create_app({"TESTING": True, "ALLOW_SERVICE": [entry]})
+    assert entry in str(refused.value) and refused.value.exit_code == 2
