@@ -123,6 +123,7 @@ MAX_VALIDATED_TRIPLES = 100_000
     "--trust-proxy",
     is_flag=True,
     default=None,
+    envvar="PALMYRA_TRUST_PROXY",
     help="Behind a reverse proxy: the client is the last X-Forwarded-For entry (the one the "
     "proxy appended), and connections are not counted per address.",
 )
@@ -133,6 +134,7 @@ MAX_VALIDATED_TRIPLES = 100_000
 )
 @click.option(
     "--max-connections",
+    envvar="PALMYRA_MAX_CONNECTIONS",
     type=click.IntRange(min=1),
     default=GateSettings.max_connections,
     show_default=True,
@@ -140,6 +142,7 @@ MAX_VALIDATED_TRIPLES = 100_000
 )
 @click.option(
     "--max-per-address",
+    envvar="PALMYRA_MAX_PER_ADDRESS",
     type=click.IntRange(min=1),
     default=GateSettings.max_per_address,
     show_default=True,
@@ -147,6 +150,7 @@ MAX_VALIDATED_TRIPLES = 100_000
 )
 @click.option(
     "--header-timeout",
+    envvar="PALMYRA_HEADER_TIMEOUT",
     type=click.FloatRange(min=0.1),
     default=GateSettings.header_timeout,
     show_default=True,
@@ -155,6 +159,7 @@ MAX_VALIDATED_TRIPLES = 100_000
 )
 @click.option(
     "--idle-timeout",
+    envvar="PALMYRA_IDLE_TIMEOUT",
     type=click.FloatRange(min=0.1),
     default=GateSettings.idle_timeout,
     show_default=True,
