@@ -256,7 +256,9 @@ def test_raw_bodies_never_fail_on_the_server(
 def test_paths_never_fail_and_never_leave_the_graph(
     client: FlaskClient, prefix: str, segments: list[str], accept: str
 ) -> None:
-    path = prefix + "/".join(segments)
+    # The test client reads a path that starts "//" as a host name ("//.." fails in its IDNA
+    # codec before any request is made); the server sees such paths only as "/" plus the rest.
+    path = "/" + (prefix + "/".join(segments)).lstrip("/")
     for method in (client.get, client.head):
         response = method(path, headers={"Accept": accept})
         well_formed(response.status_code, response.content_type)
