@@ -4,7 +4,7 @@
 
 Serves the bundled graph twice, as ``serve`` configures granian (``--workers`` workers, 4
 threads and 256 connection permits each, 10 s header timeout): granian alone on a loopback
-port, and granian on a Unix socket with ``palmyra_graph.gate`` in front on another port.
+port, and granian on a Unix socket with ``palmyra_graph.server.gate`` in front on another port.
 
 1. Cost: a light query (the entity lookup of ``bench/run.py``) driven by the same closed-loop
    client (``bench/loadgen.py``: wrk when installed, else asyncio) with ``--connections``
@@ -45,7 +45,7 @@ sys.path.insert(0, str(HERE))
 import loadgen  # noqa: E402
 from run import QUERIES  # noqa: E402
 
-from palmyra_graph.gate import GateSettings  # noqa: E402
+from palmyra_graph.server.gate import GateSettings  # noqa: E402
 from palmyra_graph.testing import GateProcess, GranianOnSocket, free_port  # noqa: E402
 
 QUERY = QUERIES["entity lookup"][0]
@@ -78,7 +78,7 @@ def granian_direct(workers: int) -> Iterator[str]:
     command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--no-ws"]
     command += ["--http", "1", "--log-level", "warning", "--no-access-log"]
     command += ["--host", "127.0.0.1", "--port", str(port), *granian_options(workers)]
-    process = subprocess.Popen([*command, "palmyra_graph.app:create_app"])
+    process = subprocess.Popen([*command, "palmyra_graph.web:create_app"])
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -99,7 +99,7 @@ def granian_gated(workers: int, lifted: int) -> Iterator[str]:
     (every client here is on one address); yields the gate's base URL."""
     with tempfile.TemporaryDirectory() as folder:
         server = GranianOnSocket(
-            "palmyra_graph.app:create_app",
+            "palmyra_graph.web:create_app",
             Path(folder) / "granian.sock",
             factory=True,
             options=granian_options(workers),

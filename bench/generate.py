@@ -2,7 +2,7 @@
 
 Each offensive has places, two sides with their members, commanders, sources, figures and
 about fifteen facts; every fact is a plain triple whose predicate is a ``pal:FactualProperty``
-and is described by one claim node (IRI from ``palmyra_graph.claims.claim_iri``) carrying
+and is described by one claim node (IRI from ``palmyra_graph.graph.claims.claim_iri``) carrying
 ``prov:wasDerivedFrom`` sources and, for casualty figures, contested claimants. Every
 synthetic IRI has a ``syn-`` slug so it never collides with the curated data, and every
 label says "Synthetic": nothing here is a fact about the real offensive.
@@ -29,8 +29,8 @@ from typing import TextIO
 from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
-from palmyra_graph.claims import claim_iri
-from palmyra_graph.namespaces import FIGURE, ID, PAL, PAV, PREFIXES, SCHEMA, SOURCE
+from palmyra_graph.graph.claims import claim_iri
+from palmyra_graph.graph.namespaces import FIGURE, ID, PAL, PAV, PREFIXES, SCHEMA, SOURCE
 
 Term = URIRef | Literal
 Triple = tuple[URIRef, URIRef, Term]

@@ -88,7 +88,7 @@ def _drain(raw: Any) -> object:
 
 
 def run_memory(files: list[Path]) -> dict[str, Any]:
-    from palmyra_graph.engine import OxigraphEngine
+    from palmyra_graph.query.engine import OxigraphEngine
 
     started = time.perf_counter()
     engine = OxigraphEngine.from_files(files)
@@ -98,7 +98,7 @@ def run_memory(files: list[Path]) -> dict[str, Any]:
 
 
 def run_disk(files: list[Path]) -> dict[str, Any]:
-    from palmyra_graph.store import load_store, open_engine, size_on_disk
+    from palmyra_graph.query.store import load_store, open_engine, size_on_disk
 
     with tempfile.TemporaryDirectory(prefix="growth-") as tmp:
         directory = Path(tmp) / "store"
@@ -126,9 +126,9 @@ def serve_startup(directory: Path) -> float:
 
 
 def run_server(files: list[Path]) -> dict[str, Any]:
-    from palmyra_graph.push import push, staged
-    from palmyra_graph.remote import RemoteEngine
-    from palmyra_graph.store import size_on_disk
+    from palmyra_graph.query.push import push, staged
+    from palmyra_graph.query.remote import RemoteEngine
+    from palmyra_graph.query.store import size_on_disk
 
     with tempfile.TemporaryDirectory(prefix="growth-server-") as tmp:
         port = free_port()
@@ -316,7 +316,7 @@ def _line_count(path: Path) -> int:
 
 
 def _bundled_triples() -> int:
-    from palmyra_graph.loader import load
+    from palmyra_graph.graph.loader import load
 
     return len(load().store)
 

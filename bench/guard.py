@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from palmyra_graph import sparql_text
 from palmyra_graph.errors import PalmyraError
-from palmyra_graph.service_guard import check_query
+from palmyra_graph.query import text as sparql_text
+from palmyra_graph.query.guard import check_query
 
 HERE = Path(__file__).resolve().parent
 QUERIES = HERE.parent / "queries"

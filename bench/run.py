@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import loadgen  # noqa: E402
 
-from palmyra_graph.resources import default_data_files  # noqa: E402
+from palmyra_graph.graph.resources import default_data_files  # noqa: E402
 from palmyra_graph.testing import free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -335,7 +335,7 @@ def bench_dataset(
 def _triples(files: list[Path]) -> int:
     import pyoxigraph as ox
 
-    from palmyra_graph.loader import rdf_format
+    from palmyra_graph.graph.loader import rdf_format
 
     return sum(sum(1 for _ in ox.parse(path=str(p), format=rdf_format(p))) for p in files)
 

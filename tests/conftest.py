@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from palmyra_graph.app import create_app
-from palmyra_graph.resources import ROOT
+from palmyra_graph.graph.resources import ROOT
 from palmyra_graph.testing import LiveServer
+from palmyra_graph.web import create_app
 
 SHARED = ROOT.parent / "shared"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,8 +6,8 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from palmyra_graph.claims import claim_iri, term_key
-from palmyra_graph.namespaces import CLAIM, ID, PAL, WD
+from palmyra_graph.graph.claims import claim_iri, term_key
+from palmyra_graph.graph.namespaces import CLAIM, ID, PAL, WD
 
 
 @pytest.mark.parametrize(

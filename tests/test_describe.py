@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from palmyra_graph.describe import describe_query
-from palmyra_graph.engine import OxigraphEngine
+from palmyra_graph.query.describe import describe_query
+from palmyra_graph.query.engine import OxigraphEngine
 
 DATA = """\
 @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from palmyra_graph.engine import OxigraphEngine
 from palmyra_graph.errors import LoadError
-from palmyra_graph.loader import load
-from palmyra_graph.namespaces import GRAPH
+from palmyra_graph.graph.loader import load
+from palmyra_graph.graph.namespaces import GRAPH
+from palmyra_graph.query.engine import OxigraphEngine
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -44,7 +44,7 @@ class QueryError(PalmyraError):
 
 
 class QueryTooComplex(QueryError):
-    """A query nests or chains past the documented limits (:mod:`palmyra_graph.query_limits`)."""
+    """A query nests or chains past the documented limits (:mod:`palmyra_graph.query.limits`)."""
 
     http_status = 400
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from palmyra_graph.gate import GateSettings, gate_arguments
+from palmyra_graph.server.gate import GateSettings, gate_arguments
 
 
 def free_port() -> int:
@@ -195,8 +195,9 @@ class GranianOnSocket:
 
 
 class GateProcess:
-    """``python -m palmyra_graph.gate`` on a free port of ``host`` in front of the Unix socket
-    ``upstream``, started as ``serve`` starts it (the bound socket passed by descriptor)."""
+    """The connection gate (``python -m palmyra_graph.server.gate``) on a free port of ``host``
+    in front of the Unix socket ``upstream``, started as ``serve`` starts it (the bound socket
+    passed by descriptor)."""
 
     def __init__(
         self, upstream: str | Path, settings: GateSettings | None = None, *, host: str = "127.0.0.1"
@@ -205,7 +206,8 @@ class GateProcess:
         listen = socket.create_server((host, 0), backlog=socket.SOMAXCONN)
         self.host, self.port = host, int(listen.getsockname()[1])
         self.url = f"http://{host}:{self.port}"
-        command = [sys.executable, "-m", "palmyra_graph.gate", "--listen-fd", str(listen.fileno())]
+        command = [sys.executable, "-m", "palmyra_graph.server.gate"]
+        command += ["--listen-fd", str(listen.fileno())]
         command += ["--upstream", str(upstream), *gate_arguments(self.settings)]
         self.process = subprocess.Popen(command, pass_fds=[listen.fileno()], text=True)
         listen.close()  # the child's copy is the only one: it closes when the gate stops

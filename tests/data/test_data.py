@@ -15,9 +15,9 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from palmyra_graph.claims import claim_iri
-from palmyra_graph.loader import load
-from palmyra_graph.namespaces import (
+from palmyra_graph.graph.claims import claim_iri
+from palmyra_graph.graph.loader import load
+from palmyra_graph.graph.namespaces import (
     CLAIM,
     DATASET,
     DCTERMS,
@@ -36,7 +36,7 @@ from palmyra_graph.namespaces import (
     WD,
     XSD,
 )
-from palmyra_graph.resources import DATA_FILE, ONTOLOGY_FILE
+from palmyra_graph.graph.resources import DATA_FILE, ONTOLOGY_FILE
 
 ARTICLE = URIRef("https://en.wikipedia.org/wiki/Palmyra_offensive_(2017)")
 MANUAL_CURATION = URIRef("https://w3id.org/semapv/vocab/ManualMappingCuration")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from palmyra_graph import resources
+from palmyra_graph.graph import resources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = (FIXTURES / "mini-ontology.ttl", FIXTURES / "mini-data.ttl")

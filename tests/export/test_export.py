@@ -16,10 +16,11 @@ from click.testing import CliRunner
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
-from palmyra_graph import formats, resources
 from palmyra_graph.cli import main
-from palmyra_graph.export import CONTEXT_FILE, export_files, export_format
-from palmyra_graph.loader import graph_name
+from palmyra_graph.graph import resources
+from palmyra_graph.graph.export import CONTEXT_FILE, export_files, export_format
+from palmyra_graph.graph.loader import graph_name
+from palmyra_graph.query import formats
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = (FIXTURES / "mini-ontology.ttl", FIXTURES / "mini-data.ttl")
@@ -137,8 +138,9 @@ def test_two_exports_in_one_process_are_byte_identical(files: tuple[Path, ...]) 
 
 _HASH_ALL = """
 import hashlib, sys
-from palmyra_graph import formats, resources
-from palmyra_graph.export import export_files
+from palmyra_graph.query import formats
+from palmyra_graph.graph import resources
+from palmyra_graph.graph.export import export_files
 for fmt in formats.DUMP_FORMATS:
     print(fmt.names[0], hashlib.sha256(export_files(sys.argv[1:], fmt)).hexdigest())
 """

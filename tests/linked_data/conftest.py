@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from palmyra_graph.app import create_app
 from palmyra_graph.testing import Element, parse_html
+from palmyra_graph.web import create_app
 
 FIXTURES = Path(__file__).parent.parent / "export" / "fixtures"
 MINI = [str(FIXTURES / "mini-ontology.ttl"), str(FIXTURES / "mini-data.ttl")]

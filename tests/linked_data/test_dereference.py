@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib.namespace import PROV, RDF
 
-from palmyra_graph.app import create_app, engine_of
+from palmyra_graph.web import create_app
+from palmyra_graph.web.context import engine_of
 
 ID = rdflib.Namespace("https://w3id.org/palmyra/id/")
 CLAIM = rdflib.Namespace("https://w3id.org/palmyra/claim/")

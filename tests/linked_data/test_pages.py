@@ -9,7 +9,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from palmyra_graph.app import create_app
+from palmyra_graph.web import create_app
 
 BROWSER = {"Accept": "text/html"}
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from palmyra_graph.engine import OxigraphEngine
-from palmyra_graph.resources import QUERIES_DIR
+from palmyra_graph.graph.resources import QUERIES_DIR
+from palmyra_graph.query.engine import OxigraphEngine
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _NUMERIC = {

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palmyra_graph.app import engine_of
+from palmyra_graph.web.context import engine_of
 
 FUZZ = settings(
     max_examples=150,

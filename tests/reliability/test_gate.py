@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import pytest
 
-from palmyra_graph.gate import GateSettings
+from palmyra_graph.server.gate import GateSettings
 from palmyra_graph.testing import GateProcess, GranianOnSocket, unix_request
 
 pytestmark = pytest.mark.live
@@ -59,7 +59,7 @@ def app_server(many_files: None, sockets: Path) -> Iterator[GranianOnSocket]:
     """The real app under granian as ``serve`` runs it (per worker: 4 threads, 256 permits)."""
     options = ["--workers", "1", "--blocking-threads", "4", "--backpressure", "256"]
     server = GranianOnSocket(
-        "palmyra_graph.app:create_app", sockets / "app.sock", factory=True, options=options
+        "palmyra_graph.web:create_app", sockets / "app.sock", factory=True, options=options
     )
     unix_request(
         server.path, f"GET {ASK} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from palmyra_graph.gate import (
+from palmyra_graph.server.gate import (
     ClientConnection,
     Gate,
     GateSettings,
@@ -17,7 +17,13 @@ from palmyra_graph.gate import (
     address_key,
     gate_arguments,
 )
-from palmyra_graph.http1 import ChunkedBody, Refusal, head_too_large, parse_head, plain_answer
+from palmyra_graph.server.http1 import (
+    ChunkedBody,
+    Refusal,
+    head_too_large,
+    parse_head,
+    plain_answer,
+)
 
 GET = b"GET /sparql HTTP/1.1\r\nHost: x\r\n"
 

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palmyra_graph.gate import ClientConnection, Gate, GateSettings, UpstreamConnection
+from palmyra_graph.server.gate import ClientConnection, Gate, GateSettings, UpstreamConnection
 
 
 class Recorder(asyncio.Transport):

@@ -17,14 +17,15 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 
-from palmyra_graph import messages, sandbox
-from palmyra_graph.answer import QueryJob, answer_job
-from palmyra_graph.app import create_app, pool_of
-from palmyra_graph.broker import Broker, BrokerSettings
 from palmyra_graph.errors import QueryError, WorkerError
-from palmyra_graph.fairness import ClientLimits
+from palmyra_graph.query.answer import QueryJob, answer_job
 from palmyra_graph.testing import CountingListener, LiveServer
-from palmyra_graph.workers import EngineSpec, QueryPool
+from palmyra_graph.web import create_app
+from palmyra_graph.web.context import pool_of
+from palmyra_graph.workers import messages, sandbox
+from palmyra_graph.workers.broker import Broker, BrokerSettings
+from palmyra_graph.workers.fairness import ClientLimits
+from palmyra_graph.workers.pool import EngineSpec, QueryPool
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reliability_jobs import connect_job, count_job, crash_job

@@ -13,8 +13,9 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from palmyra_graph.app import create_app, engine_of, pool_of
 from palmyra_graph.testing import LiveServer
+from palmyra_graph.web import create_app
+from palmyra_graph.web.context import engine_of, pool_of
 
 # Four cross joins over the bundled graph: far more rows than any budget allows.
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z . ?d ?t ?w }"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from palmyra_graph.errors import QueryError, QueryTimeout
-from palmyra_graph.workers import CHUNK_SIZE, EngineSpec, QueryPool
+from palmyra_graph.workers.pool import CHUNK_SIZE, EngineSpec, QueryPool
 
 # Worker processes import jobs by module name; this folder is on their sys.path too.
 sys.path.insert(0, str(Path(__file__).parent))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from palmyra_graph.validate import Report, validate
+from palmyra_graph.graph.validate import Report, validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

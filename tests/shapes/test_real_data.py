@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from palmyra_graph import loader
-from palmyra_graph.namespaces import FIGURE, RDF, SOURCE
-from palmyra_graph.validate import SHAPES, Report
+from palmyra_graph.graph import loader
+from palmyra_graph.graph.namespaces import FIGURE, RDF, SOURCE
+from palmyra_graph.graph.validate import SHAPES, Report
 
 PUBLISHED_LONG_BEFORE = {3, 21}
 PUBLISHED_AFTER_RETRIEVAL: set[int] = set()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from palmyra_graph.namespaces import CLAIM, FIGURE, ID, SOURCE
-from palmyra_graph.validate import SHAPES, Report, Result
+from palmyra_graph.graph.namespaces import CLAIM, FIGURE, ID, SOURCE
+from palmyra_graph.graph.validate import SHAPES, Report, Result
 
 V, W = "Violation", "Warning"
 OFFENSIVE = ID["palmyra-offensive-2017"]
@@ -129,7 +129,7 @@ def test_every_date_property_must_be_an_xsd_date(
     tmp_path: Path,
     fixture_files: Callable[[str | None], list[Path]],
 ) -> None:
-    from palmyra_graph.validate import validate
+    from palmyra_graph.graph.validate import validate
 
     node = FIGURE["reinforcements-from-latakia"]
     broken = tmp_path / "date.ttl"
@@ -141,7 +141,7 @@ def test_every_date_property_must_be_an_xsd_date(
 def test_a_date_printed_without_its_day_must_be_a_gyearmonth(
     tmp_path: Path, fixture_files: Callable[[str | None], list[Path]]
 ) -> None:
-    from palmyra_graph.validate import validate
+    from palmyra_graph.graph.validate import validate
 
     event = ID["palmyra-offensive-march-2016"]
     broken = tmp_path / "month.ttl"

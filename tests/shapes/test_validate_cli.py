@@ -11,9 +11,9 @@ import rdflib
 from click.testing import CliRunner
 from rdflib.namespace import RDF, SH
 
-from palmyra_graph import resources
 from palmyra_graph.cli import main
-from palmyra_graph.namespaces import ID
+from palmyra_graph.graph import resources
+from palmyra_graph.graph.namespaces import ID
 
 Files = Callable[[str | None], list[Path]]
 

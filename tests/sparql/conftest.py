@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from palmyra_graph.app import create_app
 from palmyra_graph.testing import LiveServer
+from palmyra_graph.web import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DATA = FIXTURES / "offensive.ttl"

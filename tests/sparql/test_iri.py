@@ -1,6 +1,6 @@
 """IRI resolution: RFC 3986 §5.4 to the letter, and where Oxigraph agrees with it.
 
-``palmyra_graph.iri.resolve`` implements §5.2; the guard resolves a relative SERVICE
+``palmyra_graph.query.iri.resolve`` implements §5.2; the guard resolves a relative SERVICE
 endpoint only where pyoxigraph 0.5 resolves it the same way, which the table below checks
 against pyoxigraph itself (Oxigraph keeps dot segments of absolute and network-path
 references and of the base, and resolves against ``urn:``-like bases differently).
@@ -13,8 +13,8 @@ import itertools
 import pyoxigraph as ox
 import pytest
 
-from palmyra_graph.iri import remove_dot_segments, resolve
-from palmyra_graph.service_guard import _resolve_as_oxigraph
+from palmyra_graph.query.guard import _resolve_as_oxigraph
+from palmyra_graph.query.iri import remove_dot_segments, resolve
 
 BASE = "http://a/b/c/d;p?q"
 #: RFC 3986 §5.4.1 (normal) and §5.4.2 (abnormal) examples.

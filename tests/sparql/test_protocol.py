@@ -14,7 +14,7 @@ import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from palmyra_graph.app import engine_of
+from palmyra_graph.web.context import engine_of
 
 from .conftest import DATA, MAX_BODY, VOCABULARY
 from .helpers import (

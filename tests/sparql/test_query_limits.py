@@ -1,6 +1,6 @@
 """The nesting and list limits: what crashes pyoxigraph is refused, what is under the limit is not.
 
-The limits are documented in :mod:`palmyra_graph.query_limits`; each test here builds a query
+The limits are documented in :mod:`palmyra_graph.query.limits`; each test here builds a query
 exactly at a limit (it passes the guard) and one item past it (400, with the limit named).
 Two tests run pyoxigraph in a subprocess to show why: past the limits it crashes on an 8 MB
 stack, at the limits it does not on the 256 MB stack the query workers use.
@@ -16,10 +16,10 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 
-from palmyra_graph.app import create_app
 from palmyra_graph.errors import QueryTooComplex
-from palmyra_graph.query_limits import MAX_CHAIN, MAX_NESTING
-from palmyra_graph.service_guard import check_query
+from palmyra_graph.query.guard import check_query
+from palmyra_graph.query.limits import MAX_CHAIN, MAX_NESTING
+from palmyra_graph.web import create_app
 
 from .conftest import DATA
 

@@ -13,7 +13,7 @@ import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from palmyra_graph.app import engine_of
+from palmyra_graph.web.context import engine_of
 
 from .helpers import graph, media_type
 

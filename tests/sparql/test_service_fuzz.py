@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from palmyra_graph.errors import PalmyraError
-from palmyra_graph.service_guard import _endpoints, _service_words, check_query
-from palmyra_graph.sparql_grammar import Terminals
+from palmyra_graph.query.grammar import Terminals
+from palmyra_graph.query.guard import _endpoints, _service_words, check_query
 
 from .listener import ConnectionCounter
 

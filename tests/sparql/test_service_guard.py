@@ -19,11 +19,11 @@ import rdflib
 from flask import Flask
 from rdflib.collection import Collection
 
-from palmyra_graph.app import create_app
 from palmyra_graph.errors import QueryError, QueryRefused, SettingError
-from palmyra_graph.resources import QUERIES_DIR
-from palmyra_graph.service_guard import check_query
-from palmyra_graph.sparql_lexer import lex
+from palmyra_graph.graph.resources import QUERIES_DIR
+from palmyra_graph.query.guard import check_query
+from palmyra_graph.query.lexer import lex
+from palmyra_graph.web import create_app
 
 from .conftest import DATA
 from .helpers import rows
@@ -285,7 +285,7 @@ def test_an_engine_that_unescapes_the_whole_text_is_guarded_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Oxigraph built with ``standard-unicode-escaping`` reads \\u0053ERVICE as SERVICE."""
-    from palmyra_graph import service_guard
+    from palmyra_graph.query import guard as service_guard
 
     monkeypatch.setattr(service_guard, "_engine_unescapes_codepoints", lambda: True)
     with pytest.raises(QueryError, match=r"http://127\.0\.0\.1:9/"):

@@ -19,9 +19,9 @@ import pyoxigraph as ox
 import pytest
 from flask.testing import FlaskClient
 
-from palmyra_graph.app import create_app
 from palmyra_graph.errors import QueryError
-from palmyra_graph.service_guard import check_query
+from palmyra_graph.query.guard import check_query
+from palmyra_graph.web import create_app
 
 from .listener import ConnectionCounter
 

@@ -7,9 +7,9 @@ import tracemalloc
 
 import pytest
 
-from palmyra_graph import sparql_text
-from palmyra_graph.service_guard import check_query
-from palmyra_graph.sparql_text import inspect
+from palmyra_graph.query import text as sparql_text
+from palmyra_graph.query.guard import check_query
+from palmyra_graph.query.text import inspect
 
 
 @pytest.mark.parametrize(

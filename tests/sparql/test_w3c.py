@@ -19,8 +19,8 @@ import rdflib
 from flask import Flask
 from rdflib.collection import Collection
 
-from palmyra_graph.app import create_app
-from palmyra_graph.resources import ROOT
+from palmyra_graph.graph.resources import ROOT
+from palmyra_graph.web import create_app
 
 from .helpers import boolean, graph, media_type, rows
 

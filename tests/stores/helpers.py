@@ -6,7 +6,7 @@ from collections import Counter
 
 import pyoxigraph as ox
 
-from palmyra_graph.engine import QueryResult
+from palmyra_graph.query.engine import QueryResult
 
 
 def answer(result: QueryResult) -> object:

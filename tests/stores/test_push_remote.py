@@ -11,14 +11,14 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from palmyra_graph import resources
-from palmyra_graph.app import create_app
 from palmyra_graph.cli import main
-from palmyra_graph.engine import OxigraphEngine
 from palmyra_graph.errors import CountMismatch, LoadError, QueryError, RemoteError
-from palmyra_graph.push import Credentials, push, staged
-from palmyra_graph.remote import RemoteEngine
+from palmyra_graph.graph import resources
+from palmyra_graph.query.engine import OxigraphEngine
+from palmyra_graph.query.push import Credentials, push, staged
+from palmyra_graph.query.remote import RemoteEngine
 from palmyra_graph.testing import LiveServer, free_port
+from palmyra_graph.web import create_app
 
 from .conftest import Server, oxigraph
 from .helpers import answer

@@ -8,11 +8,11 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from palmyra_graph import resources
 from palmyra_graph.cli import main
-from palmyra_graph.engine import OxigraphEngine
 from palmyra_graph.errors import LoadError, StorageError
-from palmyra_graph.store import is_store, load_store, open_engine
+from palmyra_graph.graph import resources
+from palmyra_graph.query.engine import OxigraphEngine
+from palmyra_graph.query.store import is_store, load_store, open_engine
 from palmyra_graph.testing import LiveServer
 
 from .helpers import answer

@@ -20,10 +20,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from rdflib import Graph, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
-from palmyra_graph import resources
-from palmyra_graph.charts import long_date
-from palmyra_graph.namespaces import BASE, PAL
+from palmyra_graph.graph import resources
+from palmyra_graph.graph.namespaces import BASE, PAL
 from palmyra_graph.testing import LiveServer
+from palmyra_graph.web.charts import long_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 

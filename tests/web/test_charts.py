@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from palmyra_graph import charts
-from palmyra_graph.home import DatedClaim, Fact, Figure, FigureFact, Source, Value
+from palmyra_graph.web import charts
+from palmyra_graph.web.home import DatedClaim, Fact, Figure, FigureFact, Source, Value
 
 
 def dated(date: str, subject: str, predicate: str, kind: str = "date") -> DatedClaim:

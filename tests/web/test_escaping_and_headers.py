@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
-from palmyra_graph.app import create_app
-from palmyra_graph.headers import CONTENT_SECURITY_POLICY
-from palmyra_graph.namespaces import BASE
+from palmyra_graph.graph.namespaces import BASE
+from palmyra_graph.web import create_app
+from palmyra_graph.web.headers import CONTENT_SECURITY_POLICY
 
 from .conftest import FIXTURES, Element
 

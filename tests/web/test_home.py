@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
-from palmyra_graph.namespaces import BASE, PAL
+from palmyra_graph.graph.namespaces import BASE, PAL
 
 from .conftest import FIXTURES, Element
 

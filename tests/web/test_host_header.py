@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from rdflib.namespace import VOID
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from palmyra_graph.app import create_app, server_url
+from palmyra_graph.server.addresses import server_url
+from palmyra_graph.web import create_app
 
 EVIL = "evil.example"
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")

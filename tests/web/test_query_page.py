@@ -8,8 +8,8 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from palmyra_graph.examples import load_examples, question_of
-from palmyra_graph.namespaces import BASE, PREFIXES
+from palmyra_graph.graph.namespaces import BASE, PREFIXES
+from palmyra_graph.web.examples import load_examples, question_of
 
 from .conftest import FIXTURES, Element
 

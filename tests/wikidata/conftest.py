@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from palmyra_graph.resources import DATA_FILE, ONTOLOGY_FILE
+from palmyra_graph.graph.resources import DATA_FILE, ONTOLOGY_FILE
 from palmyra_graph.testing import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -22,10 +22,10 @@ import requests
 from click.testing import CliRunner
 from flask import Flask
 
-from palmyra_graph.app import create_app
 from palmyra_graph.cli import main
-from palmyra_graph.resources import QUERIES_DIR
+from palmyra_graph.graph.resources import QUERIES_DIR
 from palmyra_graph.testing import LiveServer
+from palmyra_graph.web import create_app
 
 from .conftest import SparqlStandIn
 

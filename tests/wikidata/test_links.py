@@ -10,8 +10,8 @@ import yaml
 from click.testing import CliRunner
 
 from palmyra_graph.cli import main
-from palmyra_graph.namespaces import OWL, WD
-from palmyra_graph.resources import default_data_files
+from palmyra_graph.graph.namespaces import OWL, WD
+from palmyra_graph.graph.resources import default_data_files
 from palmyra_graph.wikidata.links import entities, links, load_graph
 
 

@@ -10,7 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from palmyra_graph.cli import main
-from palmyra_graph.namespaces import ID, OWL, PAV, PROV, RDF, SCHEMA, SOURCE, WD, WDT
+from palmyra_graph.graph.namespaces import ID, OWL, PAV, PROV, RDF, SCHEMA, SOURCE, WD, WDT
 from palmyra_graph.wikidata.links import load_graph
 
 from .conftest import FakeWikidata

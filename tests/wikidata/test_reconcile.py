@@ -11,7 +11,7 @@ from rdflib.namespace import XSD
 
 from palmyra_graph.cli import main
 from palmyra_graph.errors import LinkRefused, StorageError
-from palmyra_graph.namespaces import ID, OWL, PAL, RDF, WD
+from palmyra_graph.graph.namespaces import ID, OWL, PAL, RDF, WD
 from palmyra_graph.wikidata import writer
 from palmyra_graph.wikidata.api import WikidataClient
 from palmyra_graph.wikidata.links import CONFIDENCE, link_of, load_graph

@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from palmyra_graph.errors import OutputError
-from palmyra_graph.export import export, export_format
-from palmyra_graph.loader import load
+from palmyra_graph.graph.export import export, export_format
+from palmyra_graph.graph.loader import load
 
 #: ``--format`` choices, each a name ``formats.by_name`` knows.
 CHOICES = ("turtle", "jsonld", "nt", "nq", "trig", "rdfxml")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from palmyra_graph import resources
-from palmyra_graph.store import load_store, size_on_disk
+from palmyra_graph.graph import resources
+from palmyra_graph.query.store import load_store, size_on_disk
 
 
 @click.command("load")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from palmyra_graph import resources
-from palmyra_graph.push import Credentials, push, staged
+from palmyra_graph.graph import resources
+from palmyra_graph.query.push import Credentials, push, staged
 
 #: Pushes larger than this show a progress bar.
 PROGRESS_BYTES = 1_000_000

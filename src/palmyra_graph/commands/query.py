@@ -16,14 +16,14 @@ from typing import IO
 import click
 import pyoxigraph as ox
 
-from palmyra_graph import formats
-from palmyra_graph.engine import OxigraphEngine, QueryResult
 from palmyra_graph.errors import QueryRefused
-from palmyra_graph.formats import Format
-from palmyra_graph.namespaces import PREFIXES
-from palmyra_graph.remote import RemoteEngine
-from palmyra_graph.results import render_table
-from palmyra_graph.sparql_text import UPDATE_KEYWORDS, inspect
+from palmyra_graph.graph.namespaces import PREFIXES
+from palmyra_graph.query import formats
+from palmyra_graph.query.engine import OxigraphEngine, QueryResult
+from palmyra_graph.query.formats import Format
+from palmyra_graph.query.remote import RemoteEngine
+from palmyra_graph.query.results import render_table
+from palmyra_graph.query.text import UPDATE_KEYWORDS, inspect
 
 #: ``--format`` names per result kind.
 TABULAR: dict[str, Format | None] = {

@@ -2,11 +2,12 @@
 server with a WSGI interface, with one query broker for all of it.
 
 The process tree: this process (granian's supervisor) binds the public socket and hands it to
-the connection gate (:mod:`palmyra_graph.gate`: per-address and total connection limits,
+the connection gate (:mod:`palmyra_graph.server.gate`: per-address and total connection limits,
 header and idle timeouts, size limits), which forwards checked requests to granian's server
 processes on a private Unix socket; they send every /sparql query to the query broker
-(:mod:`palmyra_graph.broker`), which forks the workers that evaluate them. Every child dies with
-its parent; SIGTERM drains: light queries in flight finish, runaways are stopped, exit 0.
+(:mod:`palmyra_graph.workers.broker`), which forks the workers that evaluate them. Every child
+dies with its parent; SIGTERM drains: light queries in flight finish, runaways are stopped,
+exit 0.
 
 Settings travel to the server processes as ``PALMYRA_*`` environment variables, which
 ``create_app`` reads once; the graph is loaded in this process first, so a file that does not
@@ -32,10 +33,12 @@ from typing import Any
 
 import click
 
-from palmyra_graph.app import create_app, engine_of, pool_of, server_url
 from palmyra_graph.errors import PalmyraError
-from palmyra_graph.gate import GateSettings, gate_arguments
-from palmyra_graph.workers import BrokerProcess, QueryPool
+from palmyra_graph.server.addresses import server_url
+from palmyra_graph.server.gate import GateSettings, gate_arguments
+from palmyra_graph.web import create_app
+from palmyra_graph.web.context import engine_of, pool_of
+from palmyra_graph.workers.pool import BrokerProcess, QueryPool
 
 #: WSGI threads per worker: enough to overlap pyoxigraph (GIL released) with Python work.
 DEFAULT_THREADS = 4
@@ -234,9 +237,15 @@ def _bind(host: str, port: int) -> socket.socket:
 def _start_gate(
     settings: GateSettings, listen: socket.socket, upstream: Path
 ) -> subprocess.Popen[bytes]:
-    """The connection gate (:mod:`palmyra_graph.gate`) on the public socket, in front of the
+    """The connection gate (:mod:`palmyra_graph.server.gate`) on the public socket, in front of the
     server processes' Unix socket; this process keeps no copy of the public socket."""
-    command = [sys.executable, "-m", "palmyra_graph.gate", "--listen-fd", str(listen.fileno())]
+    command = [
+        sys.executable,
+        "-m",
+        "palmyra_graph.server.gate",
+        "--listen-fd",
+        str(listen.fileno()),
+    ]
     command += ["--upstream", str(upstream), *gate_arguments(settings)]
     try:
         return subprocess.Popen(command, pass_fds=[listen.fileno()])
@@ -290,7 +299,7 @@ def _run_granian(
             super().signal_handler_interrupt(*args, **kwargs)
 
     Server(
-        "palmyra_graph.app:create_app",
+        "palmyra_graph.web:create_app",
         uds=upstream,
         interface=Interfaces.WSGI,
         workers=workers,
@@ -316,7 +325,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def _shapes_summary(files: list[str], triples: int) -> str:
     """One line about shape violations: users serve their own data, so it is served anyway."""
-    from palmyra_graph.validate import validate
+    from palmyra_graph.graph.validate import validate
 
     if triples > MAX_VALIDATED_TRIPLES:
         return f"{triples} triples: not validated at start-up (run palmyra-graph validate)"

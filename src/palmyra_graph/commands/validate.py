@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from rdflib import URIRef
 
-from palmyra_graph.validate import SEVERITIES, Report, Result, compact, validate
+from palmyra_graph.graph.validate import SEVERITIES, Report, Result, compact, validate
 
 _HEADINGS = {"Violation": "Violations", "Warning": "Warnings", "Info": "Infos"}
 
@@ -33,7 +33,7 @@ _HEADINGS = {"Violation": "Violations", "Warning": "Warnings", "Info": "Infos"}
     default="text",
     show_default=True,
     help="text: readable, grouped by severity; turtle: the SHACL validation report graph; "
-    "json: the structure documented in palmyra_graph.validate.Report.to_dict.",
+    "json: the structure documented in palmyra_graph.graph.validate.Report.to_dict.",
 )
 @click.option(
     "--no-ontology",

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from palmyra_graph import resources
+from palmyra_graph.graph import resources
 from palmyra_graph.wikidata.api import DEFAULT_API, WikidataClient, default_cache_dir
 from palmyra_graph.wikidata.check import check_links
 from palmyra_graph.wikidata.links import Link, load_graph

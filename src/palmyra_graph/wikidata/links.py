@@ -15,9 +15,9 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from palmyra_graph import loader
-from palmyra_graph.claims import claim_iri
-from palmyra_graph.namespaces import DCTERMS, ID, OWL, PAL, RDF, RDFS, SKOS, WD
+from palmyra_graph.graph import loader
+from palmyra_graph.graph.claims import claim_iri
+from palmyra_graph.graph.namespaces import DCTERMS, ID, OWL, PAL, RDF, RDFS, SKOS, WD
 
 SSSOM = "https://w3id.org/sssom/"
 SEMAPV = "https://w3id.org/semapv/vocab/"

@@ -24,7 +24,7 @@ from typing import Literal as TypingLiteral
 
 from rdflib import Graph, Literal, URIRef
 
-from palmyra_graph.namespaces import RDF, RDFS
+from palmyra_graph.graph.namespaces import RDF, RDFS
 from palmyra_graph.wikidata.api import Item, WikidataClient
 from palmyra_graph.wikidata.links import Link
 

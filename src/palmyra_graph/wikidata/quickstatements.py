@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from palmyra_graph.namespaces import CLAIM, OWL, PAL, PAV, PROV, RDF, SCHEMA, WDT, XSD
+from palmyra_graph.graph.namespaces import CLAIM, OWL, PAL, PAV, PROV, RDF, SCHEMA, WDT, XSD
 from palmyra_graph.wikidata.links import wikidata_items
 
 STATED_IN, REFERENCE_URL, RETRIEVED, TITLE = "S248", "S854", "S813", "S1476"

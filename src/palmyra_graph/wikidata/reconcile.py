@@ -17,7 +17,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from palmyra_graph.errors import LinkRefused
-from palmyra_graph.namespaces import ID
+from palmyra_graph.graph.namespaces import ID
 from palmyra_graph.wikidata.api import Item, Lookup, WikidataClient, is_qid
 from palmyra_graph.wikidata.links import Link, entities, expected_types, link_of, links
 from palmyra_graph.wikidata.matching import ClassTree, Fit, context_words, fit

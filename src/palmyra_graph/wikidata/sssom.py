@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 
 from palmyra_graph import __version__
-from palmyra_graph.namespaces import BASE, DATASET, ID, OWL, PAL, WD
+from palmyra_graph.graph.namespaces import BASE, DATASET, ID, OWL, PAL, WD
 from palmyra_graph.wikidata.links import SEMAPV, Link
 
 MAPPING_SET_ID = BASE + "mappings/wikidata.sssom.tsv"

@@ -18,10 +18,11 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from palmyra_graph import __version__, loader
-from palmyra_graph.claims import claim_iri
+from palmyra_graph import __version__
 from palmyra_graph.errors import LoadError, StorageError
-from palmyra_graph.namespaces import DCTERMS, OWL, PAL, RDF, RDFS, WD
+from palmyra_graph.graph import loader
+from palmyra_graph.graph.claims import claim_iri
+from palmyra_graph.graph.namespaces import DCTERMS, OWL, PAL, RDF, RDFS, WD
 from palmyra_graph.wikidata.links import CONFIDENCE, MAPPING_TOOL, REVIEWER_LABEL, SEMAPV
 from palmyra_graph.wikidata.matching import Fit
 

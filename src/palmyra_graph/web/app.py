@@ -1,0 +1,163 @@
+"""The Flask application factory: every default in one place, overrides from PALMYRA_* once."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, redirect, request
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Response as BaseResponse
+
+from palmyra_graph.errors import PalmyraError, SettingError, TooManyRequests
+from palmyra_graph.graph import resources
+from palmyra_graph.graph.namespaces import BASE
+from palmyra_graph.query.engine import Engine, OxigraphEngine
+from palmyra_graph.query.guard import allow_list
+from palmyra_graph.workers.fairness import ClientLimits
+from palmyra_graph.workers.pool import EngineSpec, QueryPool
+
+DEFAULTS: dict[str, Any] = {
+    # Files loaded at start-up (each a named graph); default: ontology and data.
+    "DATA_FILES": [str(p) for p in resources.default_data_files()],
+    # An on-disk store to open read-only instead (`load --store DIR`), or a remote SPARQL
+    # 1.1 query endpoint to forward queries to; DATA_FILES is then not loaded.
+    "STORE": "",
+    "REMOTE": "",
+    # The IRI base of the data, mapped onto this server's own paths for dereferencing.
+    "BASE_IRI": BASE,
+    # Seconds a query may run before it is stopped and answered 503.
+    "QUERY_TIMEOUT": 30.0,
+    # Worker processes that evaluate /sparql queries, so a query past QUERY_TIMEOUT can be
+    # killed (pyoxigraph cannot cancel one); also the most queries evaluated at once. They
+    # are forked by one query broker (serve starts it for all its server processes). 0
+    # evaluates in the request thread, with no time budget, no fairness, no confinement.
+    "QUERY_WORKERS": 4,
+    # The Unix socket of a running query broker (set by serve); empty: the app starts its own.
+    "QUERY_SERVICE": "",
+    # Megabytes a query worker may allocate beyond what it holds at start (503 past it).
+    "QUERY_MEMORY": 1024,
+    # Per client (an address): queries running or waiting at once, and query seconds it may
+    # use per minute; past either, 429 with Retry-After. 0 turns a limit off.
+    "CLIENT_QUERIES": 2,
+    "CLIENT_SECONDS": 60.0,
+    # The client is the first hop of X-Forwarded-For (the entry the proxy appended) only when
+    # the server runs behind a trusted reverse proxy; otherwise the peer address.
+    "TRUST_PROXY": False,
+    # Set by serve: requests come through its connection gate, which names the client in
+    # X-Palmyra-Client.
+    "BEHIND_GATE": False,
+    # SERVICE endpoints a query may call; empty refuses every SERVICE clause. Queries that
+    # call them run on FEDERATED_WORKERS workers that may reach the network.
+    "ALLOW_SERVICE": [],
+    "FEDERATED_WORKERS": 1,
+    # Largest request body accepted, in bytes (413 beyond).
+    "MAX_CONTENT_LENGTH": 1_000_000,
+    # The URL the app's root is published at (``https://palmyra.example/``): the base of every
+    # absolute self-link (the service description's sd:endpoint, VoID's document, endpoint and
+    # dumps). Self-links are never built from the Host header, which the client chooses.
+    "PUBLIC_URL": "",
+    # The base used when PUBLIC_URL is unset: `serve` sets it from the address it binds (the
+    # loopback name for a wildcard bind); this default suits the Flask test client.
+    "SERVER_URL": "http://localhost/",
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: load the graph once, register the blueprints and the error mapping.
+
+    Args:
+        config: overrides applied after the defaults and the ``PALMYRA_*`` environment.
+
+    Raises:
+        LoadError: a data file is missing or does not parse (the app is never built on a
+            partial graph).
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("PALMYRA")
+    if config:
+        app.config.from_mapping(config)
+    _normalise(app)
+    app.extensions["palmyra.engine"] = _engine(app.config)
+    app.extensions["palmyra.pool"] = _pool(app.config)
+    _register_blueprints(app)
+    app.before_request(_relative_redirect)
+    app.register_error_handler(PalmyraError, _palmyra_error)
+    return app
+
+
+def _engine(config: Mapping[str, Any]) -> Engine:
+    """The engine the settings ask for: an on-disk store, a remote endpoint, or DATA_FILES."""
+    if config["STORE"]:
+        from palmyra_graph.query.store import open_engine
+
+        return open_engine(config["STORE"])
+    if config["REMOTE"]:
+        from palmyra_graph.query.remote import RemoteEngine
+
+        return RemoteEngine(config["REMOTE"], timeout=float(config["QUERY_TIMEOUT"]))
+    return OxigraphEngine.from_files(config["DATA_FILES"])
+
+
+def _pool(config: Mapping[str, Any]) -> QueryPool | None:
+    """Killable query workers over the same graph (none for a remote endpoint, which keeps
+    its own time limit, or when QUERY_WORKERS is 0). They start on the first query."""
+    if config["REMOTE"] or int(config["QUERY_WORKERS"]) <= 0:
+        return None
+    spec = EngineSpec(data_files=tuple(config["DATA_FILES"]), store=config["STORE"] or None)
+    limits = ClientLimits(
+        concurrency=int(config["CLIENT_QUERIES"]), budget=float(config["CLIENT_SECONDS"])
+    )
+    return QueryPool(
+        spec,
+        size=int(config["QUERY_WORKERS"]),
+        timeout=config["QUERY_TIMEOUT"],
+        address=config["QUERY_SERVICE"] or None,
+        federated_size=int(config["FEDERATED_WORKERS"]) if config["ALLOW_SERVICE"] else 0,
+        memory=int(config["QUERY_MEMORY"]) * 2**20,
+        limits=limits,
+    )
+
+
+def _normalise(app: Flask) -> None:
+    """Accept list-valued settings given as a space- or comma-separated string (env vars)."""
+    for key in ("DATA_FILES", "ALLOW_SERVICE"):
+        value = app.config[key]
+        if isinstance(value, str):
+            app.config[key] = [v for v in value.replace(",", " ").split() if v]
+    app.config["QUERY_TIMEOUT"] = float(app.config["QUERY_TIMEOUT"])
+    try:  # checked once here, not as a 500 on every request
+        allow_list(app.config["ALLOW_SERVICE"])
+    except ValueError as exc:
+        raise SettingError(f"ALLOW_SERVICE (--allow-service): {exc}") from exc
+
+
+#: Modules that each expose a Flask blueprint ``bp``, registered in this order.
+BLUEPRINTS = ("sparql", "dumps", "void", "linked_data", "pages", "headers")
+
+
+def _register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"palmyra_graph.web.{name}")
+        app.register_blueprint(module.bp)
+
+
+def _relative_redirect() -> BaseResponse | None:
+    """Answer werkzeug's routing redirect (``/dumps`` -> ``/dumps/``) with a relative Location:
+    werkzeug builds it absolute from the Host header, which would echo a forged host."""
+    routing = request.routing_exception
+    if not isinstance(routing, RequestRedirect):
+        return None
+    target = urlsplit(routing.new_url)
+    path = target.path + (f"?{target.query}" if target.query else "")
+    return redirect(path, code=routing.code)
+
+
+def _palmyra_error(error: PalmyraError) -> Response:
+    response = Response(str(error) + "\n", status=error.http_status, mimetype="text/plain")
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response

@@ -1,0 +1,480 @@
+"""What the home page says about the offensive, read from the graph by SPARQL at request time.
+
+Nothing here knows a date, a figure or a name: every value comes from the engine. The one
+generic question is :func:`facts`: plain triples ``(s, p, o)`` with the claim node that
+describes each (``rdf:subject/predicate/object``, see ``docs/data-model.md``), its sources
+(``prov:wasDerivedFrom``) and qualifiers (``pal:accordingTo``, ``pal:role``, ``pal:side``,
+``pal:pointInTime``). The sections of the page compose it; figures and the timeline add one
+query each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from palmyra_graph.graph.namespaces import DATASET, ID, PAL, PREFIXES, SOURCE
+from palmyra_graph.query.engine import Engine
+
+OFFENSIVE = str(ID["palmyra-offensive-2017"])
+XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
+
+_PROLOGUE = "\n".join(f"PREFIX {name}: <{iri}>" for name, iri in PREFIXES.items())
+
+#: The overview in the order the article's infobox prints it.
+OVERVIEW = ("startDate", "endDate", "duration", "location", "result", "goal", "partOf",
+            "follows", "launchedBy", "target")  # fmt: skip
+FIGURE_LINKS = ("strength", "reinforcement", "casualties")
+
+Row = dict[str, ox.NamedNode | ox.Literal | None]
+
+
+@dataclass(frozen=True)
+class Value:
+    """An RDF term as shown: its IRI or lexical form, and a human label."""
+
+    value: str
+    label: str
+    is_iri: bool = False
+    datatype: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A cited source: the article's reference number when it is one."""
+
+    iri: str
+    number: int | None
+    title: str | None
+
+    @property
+    def mark(self) -> str:
+        """How the article marks it: ``[3]``; the article itself as ``[article]``."""
+        return f"[{self.number}]" if self.number is not None else "[article]"
+
+
+@dataclass
+class Fact:
+    """A triple with the claim node that describes it and its provenance."""
+
+    subject: str
+    predicate: str
+    object: Value
+    claim: str | None = None
+    sources: list[Source] = field(default_factory=list)
+    claimant: Value | None = None
+    role: str | None = None
+    side: Value | None = None
+    point_in_time: str | None = None
+    subject_label: str = ""
+
+
+def rows(engine: Engine, sparql: str) -> list[Row]:
+    """Run a SELECT query (our prefixes prepended) and return its solutions as dicts.
+
+    Raises:
+        QueryError: the query is malformed (a bug here, not user input).
+    """
+    solutions = engine.query(f"{_PROLOGUE}\n{sparql}").solutions()
+    names = [v.value for v in solutions.variables]
+    return [{n: _term(s[n]) for n in names} for s in solutions]
+
+
+def _term(term: object) -> ox.NamedNode | ox.Literal | None:
+    return term if isinstance(term, ox.NamedNode | ox.Literal) else None
+
+
+def text(term: ox.NamedNode | ox.Literal | None) -> str | None:
+    """The IRI or lexical form of a term, None when unbound."""
+    return None if term is None else term.value
+
+
+def _values(iris: Iterable[str]) -> str:
+    """IRIs as a VALUES list; NamedNode validates each, so nothing can break out of ``<>``."""
+    return " ".join(str(ox.NamedNode(iri)) for iri in iris)
+
+
+def value_of(term: ox.NamedNode | ox.Literal, label: ox.NamedNode | ox.Literal | None) -> Value:
+    """A term with its label (or its lexical form / local name when it has none)."""
+    if isinstance(term, ox.NamedNode):
+        return Value(term.value, text(label) or local_name(term.value), is_iri=True)
+    return Value(term.value, text(label) or term.value, datatype=term.datatype.value)
+
+
+def local_name(iri: str) -> str:
+    """The last segment or fragment of an IRI."""
+    return iri.rstrip("/#").replace("#", "/").rsplit("/", 1)[-1]
+
+
+_FACTS = """
+SELECT ?s ?sLabel ?p ?o ?oLabel ?claim ?source ?ref ?title ?claimant ?claimantLabel ?role ?side
+       ?sideLabel ?when
+WHERE {
+  VALUES ?s { %(subjects)s }
+  VALUES ?p { %(predicates)s }
+  ?s ?p ?o .
+  OPTIONAL { ?s rdfs:label ?sLabel }
+  OPTIONAL { ?o rdfs:label ?oLabel }
+  OPTIONAL {
+    ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+    OPTIONAL {
+      ?claim prov:wasDerivedFrom ?source .
+      OPTIONAL { ?source pal:referenceNumber ?ref }
+      OPTIONAL { ?source schema:headline ?title }
+    }
+    OPTIONAL { ?claim pal:accordingTo ?claimant OPTIONAL { ?claimant rdfs:label ?claimantLabel } }
+    OPTIONAL { ?claim pal:role ?role }
+    OPTIONAL { ?claim pal:side ?side OPTIONAL { ?side rdfs:label ?sideLabel } }
+    OPTIONAL { ?claim pal:pointInTime ?when }
+  }
+}
+"""
+
+
+def facts(engine: Engine, subjects: Sequence[str], predicates: Sequence[str]) -> list[Fact]:
+    """Every triple from ``subjects`` by ``predicates`` (local names in ``pal:``), sourced.
+
+    Facts come in a stable order: by subject, predicate (in the order given), then label.
+    """
+    if not subjects or not predicates:
+        return []
+    sparql = _FACTS % {
+        "subjects": _values(subjects),
+        "predicates": _values(str(PAL[p]) for p in predicates),
+    }
+    found: dict[tuple[str, str, str], Fact] = {}
+    for row in rows(engine, sparql):
+        key = (text(row["s"]) or "", text(row["p"]) or "", str(row["o"]))
+        fact = found.get(key) or found.setdefault(key, _fact(row))
+        _add_source(fact.sources, row)
+    order = {str(PAL[p]): i for i, p in enumerate(predicates)}
+    subject_order = {s: i for i, s in enumerate(subjects)}
+    return sorted(
+        found.values(),
+        key=lambda f: (subject_order[f.subject], order[f.predicate], f.object.label.lower()),
+    )
+
+
+def _fact(row: Row) -> Fact:
+    obj = row["o"]
+    assert obj is not None
+    claimant, side = row["claimant"], row["side"]
+    subject = text(row["s"]) or ""
+    return Fact(
+        subject=subject,
+        subject_label=text(row["sLabel"]) or local_name(subject),
+        predicate=text(row["p"]) or "",
+        object=value_of(obj, row["oLabel"]),
+        claim=text(row["claim"]),
+        claimant=value_of(claimant, row["claimantLabel"]) if claimant else None,
+        role=text(row["role"]),
+        side=value_of(side, row["sideLabel"]) if side else None,
+        point_in_time=text(row["when"]),
+    )
+
+
+def _add_source(sources: list[Source], row: Row) -> None:
+    iri = text(row["source"])
+    if iri is None or any(s.iri == iri for s in sources):
+        return
+    ref = text(row["ref"])
+    number = int(ref) if ref is not None and ref.isdigit() else None
+    sources.append(Source(iri, number, text(row["title"])))
+    sources.sort(key=lambda s: (s.number is None, s.number or 0, s.iri))
+
+
+def by_predicate(found: Iterable[Fact]) -> dict[str, list[Fact]]:
+    """Facts keyed by the local name of their predicate."""
+    grouped: dict[str, list[Fact]] = {}
+    for fact in found:
+        grouped.setdefault(local_name(fact.predicate), []).append(fact)
+    return grouped
+
+
+# --- the sections of the page ---------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """A belligerent side with the states and groups in it or supporting it."""
+
+    fact: Fact
+    members: list[Fact]
+    supporters: list[Fact]
+
+
+@dataclass
+class Commander:
+    """A commander: the ``pal:commander`` claim (role, side) and facts about the person."""
+
+    fact: Fact
+    rank: list[Fact]
+    fates: list[Fact]
+
+
+def title(engine: Engine) -> str:
+    """The offensive's label."""
+    found = rows(engine, f"SELECT ?label WHERE {{ <{OFFENSIVE}> rdfs:label ?label }}")
+    return (text(found[0]["label"]) if found else None) or local_name(OFFENSIVE)
+
+
+def overview(engine: Engine) -> dict[str, list[Fact]]:
+    """The offensive's dates, place, result and context, keyed by property local name."""
+    return by_predicate(facts(engine, [OFFENSIVE], OVERVIEW))
+
+
+def sides(engine: Engine) -> list[Side]:
+    """The belligerent sides, each with its members and its supporters."""
+    belligerents = facts(engine, [OFFENSIVE], ["belligerent"])
+    side_iris = [f.object.value for f in belligerents]
+    members = facts(engine, side_iris, ["sideMember"])
+    supporters = _supporters(engine, side_iris + [m.object.value for m in members])
+    result = []
+    for side in belligerents:
+        own = [m for m in members if m.subject == side.object.value]
+        targets = {side.object.value} | {m.object.value for m in own}
+        helping = [s for s in supporters if s.object.value in targets]
+        result.append(Side(side, own, helping))
+    return result
+
+
+def _supporters(engine: Engine, supported: Sequence[str]) -> list[Fact]:
+    """``pal:supports`` facts whose object is one of ``supported``."""
+    if not supported:
+        return []
+    found = rows(engine, f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {_values(supported)} }} "
+                         "?s pal:supports ?o }")  # fmt: skip
+    subjects = sorted({text(r["s"]) or "" for r in found})
+    return [f for f in facts(engine, subjects, ["supports"]) if f.object.value in supported]
+
+
+def commanders(engine: Engine) -> list[Commander]:
+    """The commanders, with their role and side (claim qualifiers), rank and fate."""
+    claims = facts(engine, [OFFENSIVE], ["commander"])
+    people = [c.object.value for c in claims]
+    about = facts(engine, people, ["militaryRank", "fate"])
+    result = []
+    for claim in claims:
+        mine = by_predicate(f for f in about if f.subject == claim.object.value)
+        result.append(Commander(claim, mine.get("militaryRank", []), mine.get("fate", [])))
+    return result
+
+
+@dataclass
+class Figure:
+    """A count as a value node: amount (or unknown), bound, what is counted, for whom."""
+
+    iri: str
+    label: str
+    amount: int | None
+    lower_bound: bool
+    measure: Value | None
+    party: Value | None
+    origin: Value | None = None
+    unit: Value | None = None
+    since: str | None = None
+    parts: list[Figure] = field(default_factory=list)
+
+    @property
+    def amount_text(self) -> str:
+        """The amount as the article prints it: ``4,900+``, or ``Unknown``."""
+        if self.amount is None:
+            return "Unknown"
+        return f"{self.amount:,}" + ("+" if self.lower_bound else "")
+
+
+@dataclass
+class FigureFact:
+    """The claim linking the offensive to a figure, with the figure."""
+
+    fact: Fact
+    figure: Figure
+
+
+_FIGURES = """
+SELECT ?figure ?label ?amount ?lower ?measure ?measureLabel ?party ?partyLabel ?origin
+       ?originLabel ?unit ?unitLabel ?since ?part
+WHERE {
+  VALUES ?figure { %s }
+  OPTIONAL { ?figure rdfs:label ?label }
+  OPTIONAL { ?figure pal:amount ?amount }
+  OPTIONAL { ?figure pal:isLowerBound ?lower }
+  OPTIONAL { ?figure pal:measure ?measure OPTIONAL { ?measure rdfs:label ?measureLabel } }
+  OPTIONAL { ?figure pal:party ?party OPTIONAL { ?party rdfs:label ?partyLabel } }
+  OPTIONAL { ?figure pal:origin ?origin OPTIONAL { ?origin rdfs:label ?originLabel } }
+  OPTIONAL { ?figure pal:unit ?unit OPTIONAL { ?unit rdfs:label ?unitLabel } }
+  OPTIONAL { ?figure pal:since ?since }
+  OPTIONAL { ?figure pal:hasPart ?part }
+}
+"""
+
+
+def figures(engine: Engine) -> dict[str, list[FigureFact]]:
+    """Strength, reinforcements and casualties, keyed by property local name."""
+    links = facts(engine, [OFFENSIVE], FIGURE_LINKS)
+    described = _figures(engine, [f.object.value for f in links])
+    grouped: dict[str, list[FigureFact]] = {name: [] for name in FIGURE_LINKS}
+    for link in links:
+        figure = described.get(link.object.value)
+        if figure is not None:
+            grouped[local_name(link.predicate)].append(FigureFact(link, figure))
+    for items in grouped.values():
+        items.sort(key=lambda i: (i.figure.party.label if i.figure.party else "", i.figure.label))
+    return grouped
+
+
+def _figures(engine: Engine, iris: Sequence[str]) -> dict[str, Figure]:
+    """Figures by IRI, with their breakdown parts (one level, as the data model has it)."""
+    if not iris:
+        return {}
+    found: dict[str, Figure] = {}
+    part_iris: dict[str, list[str]] = {}
+    for row in rows(engine, _FIGURES % _values(iris)):
+        iri = text(row["figure"]) or ""
+        if iri not in found:
+            found[iri] = _figure(iri, row)
+        part = text(row["part"])
+        if part and part not in part_iris.setdefault(iri, []):
+            part_iris[iri].append(part)
+    parts = _figures(engine, sorted({p for ps in part_iris.values() for p in ps}))
+    for iri, figure in found.items():
+        figure.parts = [parts[p] for p in part_iris.get(iri, []) if p in parts]
+    return found
+
+
+def _figure(iri: str, row: Row) -> Figure:
+    amount = text(row["amount"])
+
+    def labelled(name: str) -> Value | None:
+        term = row[name]
+        return value_of(term, row[f"{name}Label"]) if term is not None else None
+
+    return Figure(
+        iri=iri,
+        label=text(row["label"]) or local_name(iri),
+        amount=int(amount) if amount is not None and amount.isdigit() else None,
+        lower_bound=text(row["lower"]) in ("true", "1"),
+        measure=labelled("measure"),
+        party=labelled("party"),
+        origin=labelled("origin"),
+        unit=labelled("unit"),
+        since=text(row["since"]),
+    )
+
+
+@dataclass
+class DatedClaim:
+    """A claim that carries a date: a date-valued fact, a point in time, or a figure's start."""
+
+    date: str
+    claim: str
+    subject: Value
+    predicate: Value
+    object: Value
+    kind: str  # "date" (the object is the date), "pointInTime", or "since"
+    sources: list[Source] = field(default_factory=list)
+
+
+_DATED = """
+SELECT ?claim ?s ?sLabel ?p ?pLabel ?o ?oLabel ?date ?kind ?source ?ref ?title
+WHERE {
+  {
+    ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+    FILTER(isLiteral(?o) && datatype(?o) = xsd:date)
+    BIND(?o AS ?date) BIND("date" AS ?kind)
+  } UNION {
+    ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; pal:pointInTime ?date .
+    BIND("pointInTime" AS ?kind)
+  } UNION {
+    ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o . ?o pal:since ?date .
+    BIND("since" AS ?kind)
+  }
+  FILTER(isLiteral(?date) && datatype(?date) = xsd:date)
+  OPTIONAL { ?s rdfs:label ?sLabel }
+  OPTIONAL { ?p rdfs:label ?pLabel }
+  OPTIONAL { ?o rdfs:label ?oLabel }
+  OPTIONAL {
+    ?claim prov:wasDerivedFrom ?source .
+    OPTIONAL { ?source pal:referenceNumber ?ref }
+    OPTIONAL { ?source schema:headline ?title }
+  }
+}
+"""
+
+
+def dated_claims(engine: Engine) -> list[DatedClaim]:
+    """Every claim that carries an ``xsd:date``, in date order (the timeline's marks)."""
+    found: dict[tuple[str, str], DatedClaim] = {}
+    for row in rows(engine, _DATED):
+        key = (text(row["claim"]) or "", text(row["kind"]) or "")
+        item = found.get(key)
+        if item is None:
+            item = found[key] = _dated(row)
+        _add_source(item.sources, row)
+    return sorted(found.values(), key=lambda d: (d.date, d.subject.label, d.predicate.label))
+
+
+def _dated(row: Row) -> DatedClaim:
+    s, p, o = row["s"], row["p"], row["o"]
+    assert s is not None and p is not None and o is not None
+    return DatedClaim(
+        date=text(row["date"]) or "",
+        claim=text(row["claim"]) or "",
+        subject=value_of(s, row["sLabel"]),
+        predicate=value_of(p, row["pLabel"]),
+        object=value_of(o, row["oLabel"]),
+        kind=text(row["kind"]) or "date",
+    )
+
+
+@dataclass
+class About:
+    """The dataset: what it is, where it comes from, and how much it holds."""
+
+    title: str | None
+    description: str | None
+    license: str | None
+    derived_from: str | None
+    counts: dict[str, int]
+
+
+_ABOUT = f"""
+SELECT ?title ?description ?license ?derivedFrom WHERE {{
+  OPTIONAL {{ <{DATASET}> dcterms:title ?title }}
+  OPTIONAL {{ <{DATASET}> dcterms:description ?description }}
+  OPTIONAL {{ <{DATASET}> dcterms:license ?license }}
+  OPTIONAL {{ <{DATASET}> prov:wasDerivedFrom ?derivedFrom }}
+}} LIMIT 1
+"""
+
+_COUNTS = f"""
+SELECT
+  (SUM(?t) AS ?triples) (SUM(?e) AS ?entities) (SUM(?c) AS ?claims) (SUM(?r) AS ?sources)
+  (SUM(?f) AS ?figures)
+WHERE {{
+  {{ SELECT (COUNT(*) AS ?t) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} }}
+  {{ SELECT (COUNT(DISTINCT ?x) AS ?e) WHERE {{
+       ?x rdfs:label ?l FILTER(STRSTARTS(STR(?x), "{ID}")) }} }}
+  {{ SELECT (COUNT(DISTINCT ?y) AS ?c) WHERE {{ ?y a rdf:Statement }} }}
+  {{ SELECT (COUNT(DISTINCT ?z) AS ?r) WHERE {{
+       ?z a ?type FILTER(STRSTARTS(STR(?z), "{SOURCE}")) }} }}
+  {{ SELECT (COUNT(DISTINCT ?w) AS ?f) WHERE {{ ?w a pal:Figure }} }}
+}}
+"""
+
+
+def about(engine: Engine) -> About:
+    """The dataset's title, licence and origin, and counts of what the graph holds."""
+    meta = rows(engine, _ABOUT)
+    first = meta[0] if meta else {}
+    counted = rows(engine, _COUNTS)[0]
+    counts = {name: int(text(term) or 0) for name, term in counted.items()}
+    return About(
+        title=text(first.get("title")),
+        description=text(first.get("description")),
+        license=text(first.get("license")),
+        derived_from=text(first.get("derivedFrom")),
+        counts=counts,
+    )

@@ -1,0 +1,280 @@
+"""The SPARQL 1.1 Protocol endpoint (https://www.w3.org/TR/sparql11-protocol/), read-only.
+
+- §2.1 query operation: GET with ``query=``; POST ``application/x-www-form-urlencoded`` with
+  ``query=``; POST ``application/sparql-query`` with the query as the UTF-8 body. Exactly one
+  query; ``default-graph-uri``/``named-graph-uri`` (repeatable) replace the query's dataset.
+- §2.2 update operation: refused with 403 (``update=``, ``application/sparql-update``, or an
+  update sent as a query); nothing changes.
+- §2.1.6 responses: SELECT/ASK as SPARQL JSON, XML (and CSV/TSV for SELECT), CONSTRUCT and
+  DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML, negotiated on Accept or chosen by a
+  ``format=`` parameter; 406 when nothing offered is acceptable.
+- GET without a query: the service description
+  (https://www.w3.org/TR/sparql11-service-description/#accessing).
+- Errors are plain text with the cause (400 syntax error with position, 403, 406, 413, 415);
+  every response carries CORS headers, and OPTIONS answers a preflight.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from flask import Blueprint, Request, Response, current_app, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from palmyra_graph.errors import (
+    NotAcceptable,
+    QueryError,
+    QueryRefused,
+    RequestTooLarge,
+    UnsupportedMediaType,
+)
+from palmyra_graph.query.answer import QueryJob, answer_job
+from palmyra_graph.query.formats import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    RESULTS_JSON,
+    RESULTS_XML,
+    Format,
+    by_name,
+    negotiate,
+)
+from palmyra_graph.query.guard import check_query
+from palmyra_graph.web.context import client_address, engine_of, pool_of, public_url
+from palmyra_graph.web.service_description import service_description
+
+PATH = "/sparql"
+bp = Blueprint("sparql", __name__)
+
+#: Formats offered per result kind; the first is the default for ``*/*`` or no Accept.
+OFFERED: dict[str, tuple[Format, ...]] = {
+    "solutions": RESULT_FORMATS,
+    "boolean": (RESULTS_JSON, RESULTS_XML),
+    "graph": GRAPH_FORMATS,
+}
+#: The result kind each query form yields, to negotiate before evaluating.
+KIND_OF_FORM = {"SELECT": "solutions", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Type, Content-Length, Vary",
+}
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@dataclass(frozen=True)
+class SparqlRequest:
+    """The protocol operation a request carries: a query (or none) and the dataset."""
+
+    query: str | None
+    default_graphs: list[str]
+    named_graphs: list[str]
+    format: str | None
+
+
+@bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def sparql() -> Response:
+    """Answer one protocol request (see the module docstring)."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return _method_not_allowed()
+    operation = read_request(request, max_length=current_app.config["MAX_CONTENT_LENGTH"])
+    if operation.query is None:
+        return _service_description(operation)
+    info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"])
+    job = _job(replace(operation, query=info.text), form=info.form)  # the guarded text
+    pool = pool_of(current_app)
+    if pool is None:  # QUERY_WORKERS = 0: in the request thread, with no time budget
+        content_type, write = answer_job(engine_of(current_app), job)
+        buffer = io.BytesIO()
+        write(buffer)
+        return Response(buffer.getvalue(), content_type=content_type, headers=_VARY)
+    # In a killable worker within QUERY_TIMEOUT (503 past it), the body streamed in chunks;
+    # past the client's limits, 429.
+    answer = pool.run(answer_job, job, client=client_address(), federated=info.federated)
+    if request.method == "HEAD":  # the length of the body GET would send, never the body
+        length = sum(len(chunk) for chunk in answer.chunks)
+        headers = {**_VARY, "Content-Length": str(length)}
+        return Response(iter(()), content_type=answer.meta, headers=headers)
+    return Response(answer.chunks, content_type=answer.meta, headers=_VARY)
+
+
+_VARY = {"Vary": "Accept"}
+
+
+def _job(operation: SparqlRequest, *, form: str | None) -> QueryJob:
+    """The query with the format chosen for each result kind, or why none is acceptable.
+
+    Raises:
+        NotAcceptable: nothing is acceptable for the kind the query's form gives (406 before
+            any evaluation).
+    """
+    assert operation.query is not None
+    formats, refusals = {}, {}
+    for kind in OFFERED:
+        try:
+            formats[kind] = choose_format(kind, operation).media_type
+        except NotAcceptable as refusal:
+            refusals[kind] = refusal.message
+    form_kind = KIND_OF_FORM.get(form or "")
+    if form_kind in refusals:
+        raise NotAcceptable(refusals[form_kind])
+    return QueryJob(
+        operation.query,
+        tuple(operation.default_graphs),
+        tuple(operation.named_graphs),
+        formats,
+        refusals,
+    )
+
+
+def read_request(req: Request, *, max_length: int | None = None) -> SparqlRequest:
+    """Read the protocol parameters of a GET or POST request.
+
+    Raises:
+        RequestTooLarge: the body exceeds ``max_length`` bytes (413).
+        UnsupportedMediaType: a POST body that is neither a form nor a query (415).
+        QueryRefused: the request is an update (403).
+        QueryError: no query in a POST, or more than one query (400).
+    """
+    if max_length is not None and (req.content_length or 0) > max_length:
+        raise RequestTooLarge(f"request body over the limit of {max_length} bytes")
+    params, body_query = _params(req, max_length)
+    if "update" in params or req.mimetype == UPDATE:
+        raise QueryRefused("this endpoint is read-only: SPARQL updates are refused")
+    queries = params.getlist("query") + ([body_query] if body_query is not None else [])
+    if len(queries) > 1:
+        raise QueryError(f"{len(queries)} queries in one request: send exactly one 'query'")
+    if not queries and req.method == "POST":
+        raise QueryError("missing 'query': send it as a form field or as the request body")
+    if not queries and ("default-graph-uri" in params or "named-graph-uri" in params):
+        raise QueryError("missing 'query' parameter")
+    return SparqlRequest(
+        query=queries[0] if queries else None,
+        default_graphs=params.getlist("default-graph-uri"),
+        named_graphs=params.getlist("named-graph-uri"),
+        format=params.get("format"),
+    )
+
+
+def _params(req: Request, limit: int | None) -> tuple[MultiDict[str, str], str | None]:
+    """The parameters (URL and form) and the query sent as a direct POST body, if any."""
+    params: MultiDict[str, str] = MultiDict(req.args)
+    if req.method != "POST" or req.mimetype == UPDATE:
+        return params, None
+    if req.mimetype == FORM:
+        params.update(_form_fields(_body(req, limit)))
+        return params, None
+    if req.mimetype == QUERY:
+        charset = req.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"a {QUERY} body must be UTF-8, not {charset}")
+        return params, _utf8(_body(req, limit), "the query")
+    given = req.mimetype or "no content type"
+    raise UnsupportedMediaType(
+        f"unsupported request content type ({given}): POST a query as {FORM} or {QUERY}"
+    )
+
+
+#: Form fields read at most (the protocol has four kinds; Flask's own parser allows 1000).
+MAX_FORM_FIELDS = 1000
+
+
+def _body(req: Request, limit: int | None) -> bytes:
+    """The whole request body, refused (nothing evaluated) when it is over ``limit`` bytes,
+    also when it comes chunked, without a Content-Length: it is never cut to the limit."""
+    if limit is None:
+        return req.get_data(cache=False)
+    if req.content_length is not None:
+        try:
+            return req.get_data(cache=False)
+        except RequestEntityTooLarge as exc:
+            raise RequestTooLarge(f"request body over the limit of {limit} bytes") from exc
+    data = req.environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise RequestTooLarge(f"request body over the limit of {limit} bytes")
+    return data
+
+
+def _form_fields(data: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(
+            _utf8(data, "the form"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"a form field is not valid UTF-8 once decoded ({exc.reason})") from exc
+    except ValueError as exc:
+        raise QueryError(f"the form has more than {MAX_FORM_FIELDS} fields") from exc
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"{what} is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def choose_format(kind: str, operation: SparqlRequest) -> Format:
+    """The format for a result kind: the ``format=`` parameter, else Accept negotiation.
+
+    Raises:
+        NotAcceptable: the named format is not offered for this kind, or nothing offered
+            matches Accept (406, the message lists what is offered).
+    """
+    offered = OFFERED[kind]
+    if operation.format:
+        fmt = by_name(operation.format, offered)
+        if fmt is None:
+            raise NotAcceptable(f"format={operation.format!r} is not offered; {_menu(offered)}")
+        return fmt
+    fmt = negotiate(request.headers.get("Accept"), offered)
+    if fmt is None:
+        raise NotAcceptable(f"nothing acceptable in Accept; {_menu(offered)}")
+    return fmt
+
+
+def _menu(offered: tuple[Format, ...]) -> str:
+    return "offered: " + ", ".join(f"{f.media_type} (format={f.names[0]})" for f in offered)
+
+
+def _service_description(operation: SparqlRequest) -> Response:
+
+    fmt = choose_format("graph", operation)
+    allow = current_app.config["ALLOW_SERVICE"]
+    endpoint = public_url(current_app, "sparql.sparql")  # never the Host header
+    triples = service_description(endpoint, engine_of(current_app), federated=bool(allow))
+    data = ox.serialize(triples, format=fmt.oxigraph)  # type: ignore[arg-type]
+    return Response(data, content_type=fmt.content_type, headers=_VARY)
+
+
+def _method_not_allowed() -> Response:
+    return Response(
+        f"method {request.method} is not allowed on {PATH}: use GET or POST\n",
+        status=405,
+        mimetype="text/plain",
+        headers={"Allow": "GET, HEAD, POST, OPTIONS"},
+    )
+
+
+@bp.after_app_request
+def add_cors(response: Response) -> Response:
+    """CORS on every response of the endpoint, errors included; preflight on OPTIONS."""
+    if request.path.rstrip("/") == PATH:
+        response.headers.update(CORS_HEADERS)
+        if request.method == "OPTIONS":
+            response.headers.update(PREFLIGHT_HEADERS)
+    return response

@@ -1,0 +1,510 @@
+"""The query broker: one process that loads the graph once and forks the query workers.
+
+As PostgreSQL's postmaster forks its backends, the broker holds the loaded graph and forks
+each worker from itself (copy-on-write): a worker killed past the time budget is replaced by
+a fork in milliseconds, not by a reload. Every server process of ``serve`` sends its queries
+here, over a Unix socket, so the limits below hold for the whole server:
+
+- **time budget**: a query is stopped (its worker killed) past ``timeout`` seconds, counted
+  from the moment a worker takes it; a query that waited ``timeout`` for a worker is refused;
+- **fairness**: per client, at most so many queries at once and so many query seconds a
+  minute (:mod:`palmyra_graph.workers.fairness`); beyond them, 429 with ``Retry-After``; waiting
+  queries are taken round-robin across clients, so one client's flood never starves another;
+- **confinement**: workers cannot open network sockets, except the ``federated`` ones that
+  serve queries whose SERVICE endpoints the guard found all allow-listed
+  (:mod:`palmyra_graph.workers.worker`);
+- **crashes**: a worker that dies is replaced, and its client is told why (the engine's
+  message, the memory cap, a signal), as :mod:`palmyra_graph.workers.diagnosis` reads it;
+- **shutdown**: on SIGTERM, or within a second of the process that started it ending, the
+  broker stops taking queries, lets those running finish for up to ``drain`` seconds, stops
+  the rest, and exits; its workers die with it (``PR_SET_PDEATHSIG``). The broker watches its
+  parent's pid rather than asking for a death signal, which Linux ties to the *thread* that
+  started it (a server's request thread may end long before the server).
+
+The broker is single-threaded (one ``epoll`` loop), so forking from it is safe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import heapq
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Any
+
+from palmyra_graph.errors import LoadError, PalmyraError, QueryTimeout, WorkerError
+from palmyra_graph.workers import diagnosis, messages
+from palmyra_graph.workers import worker as query_worker
+from palmyra_graph.workers.fairness import ClientLimits, Fairness
+from palmyra_graph.workers.messages import Order
+from palmyra_graph.workers.worker import Confinement
+
+_RDHUP = getattr(select, "EPOLLRDHUP", 0x2000)
+#: How long a new worker may take to be ready before it counts as failed (a store to open).
+READY_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Everything the broker is told at start."""
+
+    data_files: tuple[str, ...] = ()
+    store: str | None = None
+    workers: int = 2
+    federated_workers: int = 0
+    timeout: float = 30.0
+    memory: int = 0
+    limits: ClientLimits = field(default_factory=ClientLimits)
+    drain: float = 2.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> BrokerSettings:
+        values = json.loads(text)
+        values["data_files"] = tuple(values["data_files"])
+        values["limits"] = ClientLimits(**values["limits"])
+        return cls(**values)
+
+
+@dataclass(eq=False)
+class _Worker:
+    pid: int
+    control: socket.socket
+    stderr: int
+    federated: bool
+    born: float
+    ready: bool = False
+    job: _Job | None = None
+    tail: bytearray = field(default_factory=bytearray)
+
+
+@dataclass(eq=False)
+class _Job:
+    conn: socket.socket
+    order: Order
+    arrived: float
+    ticket: int | None = None
+    deadline: float = 0.0
+
+
+class Broker:
+    """The loop; :func:`main` runs it in its own process."""
+
+    def __init__(self, settings: BrokerSettings, listener: socket.socket, engine: Any) -> None:
+        self.settings, self.listener, self.engine = settings, listener, engine
+        self.epoll = select.epoll()
+        self.handlers: dict[int, Callable[[], None]] = {}
+        self._stale: set[int] = set()
+        self.workers: dict[int, _Worker] = {}
+        self.waiting: OrderedDict[str, deque[_Job]] = OrderedDict()
+        self.fairness = Fairness(settings.limits)
+        self.timers: list[tuple[float, int, _Job | _Worker]] = []
+        self.stopping: float | None = None
+        self.parent = os.getppid()
+        self._wakeup_r, self._wakeup_w = os.pipe()
+        os.set_blocking(self._wakeup_w, False)
+        self._watch(listener.fileno(), select.EPOLLIN, self._accept)
+        self._watch(self._wakeup_r, select.EPOLLIN, self._wake)
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve until stopped; returns once every worker is gone."""
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        for federated in [False] * self.settings.workers + [True] * self.settings.federated_workers:
+            self._spawn(federated=federated)
+        while not self._finished():
+            self._stale.clear()
+            for fd, _events in self.epoll.poll(self._next_timeout()):
+                # A descriptor closed by an earlier event of this batch may already name a new
+                # connection: its event is not the new one's (level-triggered, that one recurs).
+                handler = None if fd in self._stale else self.handlers.get(fd)
+                if handler is not None:
+                    handler()
+            self._fire_timers(time.monotonic())
+            if self.stopping is None and os.getppid() != self.parent:
+                self._begin_shutdown()  # whoever started us is gone (at most a second ago)
+        for worker in list(self.workers.values()):
+            self._kill(worker)
+
+    def _watch(self, fd: int, events: int, handler: Callable[[], None]) -> None:
+        self.epoll.register(fd, events)
+        self.handlers[fd] = handler
+
+    def _unwatch(self, fd: int) -> None:
+        if self.handlers.pop(fd, None) is not None:
+            self.epoll.unregister(fd)
+            self._stale.add(fd)
+
+    def _next_timeout(self) -> float:
+        if not self.timers:
+            return 1.0
+        return min(max(self.timers[0][0] - time.monotonic(), 0.0), 1.0)
+
+    def _later(self, when: float, what: _Job | _Worker) -> None:
+        heapq.heappush(self.timers, (when, id(what), what))
+
+    def _fire_timers(self, now: float) -> None:
+        while self.timers and self.timers[0][0] <= now:
+            _, _, what = heapq.heappop(self.timers)
+            if isinstance(what, _Job):
+                self._job_timer(what, now)
+            elif what.pid in self.workers and not what.ready:
+                print(f"palmyra-graph: query worker {what.pid} never got ready", file=sys.stderr)
+                self._replace(what)
+        if self.stopping is not None and now >= self.stopping:
+            self._stop_the_rest()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        os.write(self._wakeup_w, b"!")
+
+    def _wake(self) -> None:
+        os.read(self._wakeup_r, 64)
+        if self.stopping is None:
+            self._begin_shutdown()
+
+    def close(self) -> None:
+        """Close what the loop holds (after :meth:`run`, or instead of it in tests)."""
+        for handler in list(self.handlers.values()):
+            conn = getattr(handler, "args", (None,))[0]
+            if isinstance(conn, socket.socket):
+                conn.close()
+        self.handlers.clear()
+        self.epoll.close()
+        os.close(self._wakeup_r)
+        os.close(self._wakeup_w)
+
+    def _finished(self) -> bool:
+        return self.stopping is not None and not any(w.job for w in self.workers.values())
+
+    # -- clients --------------------------------------------------------------------------
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        conn.setblocking(False)
+        self._watch(conn.fileno(), select.EPOLLIN, partial(self._first_message, conn))
+
+    def _first_message(self, conn: socket.socket) -> None:
+        try:
+            message = conn.recv(messages.MAX_MESSAGE)
+        except BlockingIOError:
+            return  # not yet: it stays watched
+        except OSError:
+            message = b""
+        self._unwatch(conn.fileno())
+        kind = message[:1]
+        if kind == messages.SERVICE:
+            self._service(conn, messages.unpack(message))
+        elif kind == messages.QUERY and self.stopping is None:
+            self._admit(conn, messages.unpack(message))
+        elif kind == messages.QUERY:
+            self._answer_error(conn, WorkerError("the server is shutting down; try again"))
+        else:
+            conn.close()
+
+    def _service(self, conn: socket.socket, request: str) -> None:
+        if request == "pids":
+            reply: Any = sorted(self.workers)
+        else:
+            reply = None
+        try:
+            conn.setblocking(True)
+            conn.send(messages.pack(messages.SERVICE, reply))
+        except OSError:
+            pass
+        conn.close()
+
+    def _admit(self, conn: socket.socket, order: Order) -> None:
+        now = time.monotonic()
+        refusal = self.fairness.admit(order.client, now)
+        if refusal is not None:
+            self._send_last(
+                conn, messages.pack(messages.REFUSED, (refusal.message, refusal.retry_after))
+            )
+            return
+        job = _Job(conn=conn, order=order, arrived=now, deadline=now + self.settings.timeout)
+        self.waiting.setdefault(order.client, deque()).append(job)
+        self._watch(conn.fileno(), _RDHUP, partial(self._client_left, job))
+        self._later(job.deadline, job)
+        self._dispatch()
+
+    def _client_left(self, job: _Job) -> None:
+        worker = self._worker_of(job)
+        if worker is not None:  # stop computing an answer nobody reads
+            self._replace(worker)
+        elif self._unqueue(job):
+            self._end(job)
+
+    def _job_timer(self, job: _Job, now: float) -> None:
+        worker = self._worker_of(job)
+        if worker is not None and now >= job.deadline:
+            self._replace(worker, QueryTimeout(_stopped(self.settings.timeout)))
+        elif worker is None and self._unqueue(job):
+            busy = self.settings.workers + self.settings.federated_workers
+            self._end(job, QueryTimeout(_all_busy(busy, self.settings.timeout)))
+
+    def _unqueue(self, job: _Job) -> bool:
+        queue = self.waiting.get(job.order.client)
+        if queue is None or job not in queue:
+            return False
+        queue.remove(job)
+        if not queue:
+            del self.waiting[job.order.client]
+        return True
+
+    def _end(self, job: _Job, error: PalmyraError | None = None) -> None:
+        """A job is over: count it, tell the client why if it failed, close our copy."""
+        self._unwatch(job.conn.fileno())
+        self.fairness.finish(job.order.client, job.ticket, time.monotonic())
+        if error is not None:
+            self._answer_error(job.conn, error)
+        else:
+            job.conn.close()
+
+    def _answer_error(self, conn: socket.socket, error: PalmyraError) -> None:
+        self._send_last(conn, messages.error_message(error))
+
+    def _send_last(self, conn: socket.socket, message: bytes) -> None:
+        """Send a last message and hang up without making it unreadable: a Unix socket closed
+        with unread data resets its peer, which would lose the message, so the rest of the job
+        is refused (SHUT_RD) and what was already sent is read away first."""
+        conn.setblocking(False)
+        with contextlib.suppress(OSError):
+            conn.send(message)
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RD)
+            while conn.recv(messages.MAX_MESSAGE):
+                pass
+        conn.close()
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        """Give waiting jobs to free workers, one client after another (round-robin)."""
+        started = True
+        while started:
+            started = False
+            for client in list(self.waiting):
+                queue = self.waiting[client]
+                worker = self._free_worker(queue[0].order.federated)
+                if worker is None:
+                    continue
+                job = queue.popleft()
+                if queue:
+                    self.waiting.move_to_end(client)  # this client goes last
+                else:
+                    del self.waiting[client]
+                self._start(worker, job)
+                started = True
+
+    def _free_worker(self, federated: bool) -> _Worker | None:
+        for worker in self.workers.values():
+            if worker.ready and worker.job is None and worker.federated == federated:
+                return worker
+        return None
+
+    def _start(self, worker: _Worker, job: _Job) -> None:
+        now = time.monotonic()
+        job.ticket = self.fairness.start(job.order.client, now)
+        job.deadline = now + self.settings.timeout
+        worker.job = job
+        order = {"size": job.order.size, "seconds": self.settings.timeout}
+        try:
+            dispatch = messages.pack(messages.DISPATCH, order)
+            messages.send_with_fd(worker.control, dispatch, job.conn.fileno())
+        except OSError:
+            self._replace(worker, WorkerError("the query worker could not take the query"))
+            return
+        self._later(job.deadline, job)
+
+    def _worker_of(self, job: _Job) -> _Worker | None:
+        for worker in self.workers.values():
+            if worker.job is job:
+                return worker
+        return None
+
+    # -- workers --------------------------------------------------------------------------
+
+    def _spawn(self, *, federated: bool) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        read_end, write_end = os.pipe()
+        confinement = Confinement(network=federated, memory=self.settings.memory)
+        pid = os.fork()
+        if pid == 0:  # the child: keep only its own ends, then work
+            try:
+                ours.close()
+                os.close(read_end)
+                os.dup2(write_end, 2)
+                os.close(write_end)
+                self._close_in_child()
+                query_worker.run(theirs, self.engine, confinement)
+            finally:
+                os._exit(query_worker.EXIT_UNSOUND)
+        theirs.close()
+        os.close(write_end)
+        os.set_blocking(read_end, False)
+        worker = _Worker(pid, ours, read_end, federated, time.monotonic())
+        self.workers[pid] = worker
+        self._watch(ours.fileno(), select.EPOLLIN, partial(self._from_worker, worker))
+        self._watch(read_end, select.EPOLLIN, partial(self._worker_stderr, worker))
+        self._later(worker.born + READY_TIMEOUT, worker)
+
+    def _close_in_child(self) -> None:
+        self.epoll.close()
+        self.listener.close()
+        os.close(self._wakeup_r)
+        os.close(self._wakeup_w)
+        for worker in self.workers.values():
+            worker.control.close()
+            os.close(worker.stderr)
+        for queue in self.waiting.values():
+            for job in queue:
+                job.conn.close()
+        for worker in self.workers.values():
+            if worker.job is not None:
+                worker.job.conn.close()
+
+    def _from_worker(self, worker: _Worker) -> None:
+        try:
+            message = worker.control.recv(16)
+        except OSError:
+            message = b""
+        if not message:
+            self._died(worker)
+        elif message == messages.READY:
+            worker.ready = True
+            self._dispatch()
+        elif worker.job is not None:  # DONE or ABANDONED
+            job, worker.job = worker.job, None
+            self._end(job)
+            self._dispatch()
+
+    def _worker_stderr(self, worker: _Worker) -> None:
+        try:
+            data = os.read(worker.stderr, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._unwatch(worker.stderr)
+            return
+        worker.tail += data
+        del worker.tail[: -diagnosis.TAIL_BYTES]
+
+    def _died(self, worker: _Worker) -> None:
+        _, status = os.waitpid(worker.pid, 0)
+        self._worker_stderr(worker)  # what it said last
+        error = diagnosis.explain(status, bytes(worker.tail), memory=self.settings.memory)
+        said = bytes(worker.tail).decode("utf-8", "replace").strip().splitlines()[-1:]
+        last = f" (it said: {said[0][:300]})" if said else ""
+        print(
+            f"palmyra-graph: query worker {worker.pid} died: {error.message}{last}", file=sys.stderr
+        )
+        self._forget(worker, error)
+
+    def _replace(self, worker: _Worker, error: PalmyraError | None = None) -> None:
+        self._kill(worker)
+        self._forget(worker, error)
+
+    def _kill(self, worker: _Worker) -> None:
+        try:
+            os.kill(worker.pid, signal.SIGKILL)
+            os.waitpid(worker.pid, 0)
+        except ChildProcessError:
+            pass
+        except ProcessLookupError:
+            pass
+
+    def _forget(self, worker: _Worker, error: PalmyraError | None) -> None:
+        self._unwatch(worker.control.fileno())
+        self._unwatch(worker.stderr)
+        worker.control.close()
+        os.close(worker.stderr)
+        del self.workers[worker.pid]
+        if worker.job is not None:
+            self._end(worker.job, error)
+            worker.job = None
+        if self.stopping is None:
+            self._spawn(federated=worker.federated)
+
+    # -- shutdown -------------------------------------------------------------------------
+
+    def _begin_shutdown(self) -> None:
+        self.stopping = time.monotonic() + self.settings.drain
+        self._unwatch(self.listener.fileno())
+        self.listener.close()
+        for client in list(self.waiting):
+            for job in self.waiting.pop(client):
+                self._end(job, WorkerError("the server is shutting down; try again"))
+        for worker in list(self.workers.values()):
+            if worker.job is None:
+                self._kill(worker)
+                self._forget(worker, None)
+
+    def _stop_the_rest(self) -> None:
+        for worker in list(self.workers.values()):
+            error = WorkerError("the server is shutting down: the query was stopped")
+            self._replace(worker, error if worker.job else None)
+
+
+def _stopped(timeout: float) -> str:
+    return f"the query ran past the time budget of {timeout:g} s and was stopped"
+
+
+def _all_busy(workers: int, timeout: float) -> str:
+    return f"all {workers} query workers stayed busy for {timeout:g} s; try again"
+
+
+def _engine(settings: BrokerSettings) -> Any:
+    """The graph the workers share: loaded here, or (on disk) opened by each worker."""
+    if settings.store:
+        from palmyra_graph.query.store import open_engine
+
+        return partial(open_engine, settings.store)
+    from palmyra_graph.query.engine import OxigraphEngine
+
+    return OxigraphEngine.from_files(list(settings.data_files) or None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m palmyra_graph.workers.broker --socket PATH --settings JSON``; prints ready."""
+    parser = argparse.ArgumentParser(prog="palmyra_graph.workers.broker")
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--settings", required=True)
+    parser.add_argument("--path", action="append", default=[], help="extra sys.path entry")
+    args = parser.parse_args(argv)
+    sys.path.extend(p for p in args.path if p not in sys.path)
+    settings = BrokerSettings.from_json(args.settings)
+    try:
+        engine = _engine(settings)
+    except LoadError as error:
+        print(f"palmyra-graph: {error}", file=sys.stderr)
+        return 2
+    listener = messages.seqpacket()
+    listener.bind(args.socket)
+    listener.listen(1024)
+    listener.setblocking(False)
+    broker = Broker(settings, listener, engine)
+    print("ready", flush=True)
+    broker.run()
+    broker.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
