@@ -1,7 +1,8 @@
 """The ``palmyra-graph`` command line: one click group, each command in its own module.
 
-Every module in ``palmyra_graph.commands`` exposes a click command (or group) named
-``command``; it is added here, once. Exit codes: 0 success, 1 the data does not conform or
+Every module in ``palmyra_graph.commands`` (but the ``_``-prefixed ones, which hold what
+several commands share) exposes a click command (or group) named ``command``; it is added
+here, once. Exit codes: 0 success, 1 the data does not conform or
 the query failed, 2 bad usage or unreadable input.
 """
 
@@ -35,6 +36,8 @@ def main() -> None:
 
 def _register() -> None:
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):  # shared pieces of the commands, not commands
+            continue
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         main.add_command(module.command)
 

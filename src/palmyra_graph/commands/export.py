@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from palmyra_graph.commands._options import data_option
 from palmyra_graph.errors import OutputError
 from palmyra_graph.graph.export import export, export_format
 from palmyra_graph.graph.loader import load
@@ -36,13 +37,7 @@ CHOICES = ("turtle", "jsonld", "nt", "nq", "trig", "rdfxml")
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (replaced only when the export succeeds); default: standard output.",
 )
-@click.option(
-    "--data",
-    "data_files",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="RDF file to export (repeatable); default: the bundled ontology and data.",
-)
+@data_option("RDF file to export (repeatable); default: the bundled ontology and data.")
 def command(format_name: str, output: Path | None, data_files: tuple[Path, ...]) -> None:
     """Write the graph as Turtle, JSON-LD, N-Triples, N-Quads, TriG or RDF/XML.
 

@@ -16,6 +16,7 @@ from typing import IO
 import click
 import pyoxigraph as ox
 
+from palmyra_graph.commands._options import data_option
 from palmyra_graph.errors import QueryRefused
 from palmyra_graph.graph.namespaces import PREFIXES
 from palmyra_graph.query import formats
@@ -55,13 +56,7 @@ GRAPH: dict[str, Format] = {
     type=click.Choice([*TABULAR, *GRAPH]),
     help="Output format; default: table (SELECT/ASK) or turtle (CONSTRUCT/DESCRIBE).",
 )
-@click.option(
-    "--data",
-    "data_files",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="RDF file to query instead of the bundled graph (repeatable).",
-)
+@data_option("RDF file to query instead of the bundled graph (repeatable).")
 @click.option("--endpoint", metavar="URL", help="Query this SPARQL 1.1 endpoint instead.")
 def command(
     sparql: str | None,

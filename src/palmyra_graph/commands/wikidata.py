@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from palmyra_graph.commands._options import data_option
 from palmyra_graph.graph import resources
 from palmyra_graph.wikidata.api import DEFAULT_API, WikidataClient, default_cache_dir
 from palmyra_graph.wikidata.check import check_links
@@ -39,13 +40,8 @@ def _graph_options(function: F) -> F:
         show_default="the bundled ontology",
         help="The ontology file (class and property alignments to Wikidata).",
     )(function)
-    return click.option(
-        "--data",
-        "data_file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=resources.DATA_FILE,
-        show_default="the bundled data/palmyra.ttl",
-        help="The data file to read (and, with --accept, to write the link into).",
+    return data_option(
+        "The data file to read (and, with --accept, to write the link into).", single=True
     )(function)
 
 

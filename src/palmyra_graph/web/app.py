@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     # call them run on FEDERATED_WORKERS workers that may reach the network.
     "ALLOW_SERVICE": [],
     "FEDERATED_WORKERS": 1,
+    # The example questions of the query page (NAME.rq, with their answers beside them).
+    "QUERIES_DIR": str(resources.QUERIES_DIR),
     # Largest request body accepted, in bytes (413 beyond).
     "MAX_CONTENT_LENGTH": 1_000_000,
     # The URL the app's root is published at (``https://palmyra.example/``): the base of every

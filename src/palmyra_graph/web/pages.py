@@ -12,7 +12,6 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
-from palmyra_graph.graph import resources
 from palmyra_graph.graph.namespaces import PREFIXES
 from palmyra_graph.web import charts, home
 from palmyra_graph.web.context import engine_of
@@ -87,5 +86,5 @@ def query() -> str:
 
 
 def _queries_dir() -> Path:
-    """Where the example questions are (``QUERIES_DIR`` setting, default ``queries/``)."""
-    return Path(current_app.config.get("QUERIES_DIR") or resources.QUERIES_DIR)
+    """Where the example questions are (the ``QUERIES_DIR`` setting)."""
+    return Path(current_app.config["QUERIES_DIR"])

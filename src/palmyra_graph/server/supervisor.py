@@ -1,0 +1,196 @@
+"""``serve``'s process tree, started and stopped from the one process that supervises it.
+
+This process (granian's supervisor) binds the public socket and hands it to the connection
+gate (:mod:`palmyra_graph.server.gate`: per-address and total connection limits, header and
+idle timeouts, size limits), which forwards checked requests to granian's server processes
+on a private Unix socket; they send every /sparql query to the query broker
+(:mod:`palmyra_graph.workers.broker`), which forks the workers that evaluate them. Every child
+dies with its parent; SIGTERM drains: light queries in flight finish, runaways are stopped,
+exit 0.
+
+The app's settings reach the server processes whole, as one JSON value in
+``PALMYRA_SERVE_SETTINGS`` that :func:`palmyra_graph.web.served_app` hands to ``create_app``;
+the graph is loaded here first, so a file that does not parse stops start-up (exit 2) before
+anything starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from palmyra_graph.errors import SettingError
+from palmyra_graph.server.addresses import server_url
+from palmyra_graph.server.gate import GateSettings, gate_arguments
+from palmyra_graph.web import SETTINGS_VARIABLE, create_app
+from palmyra_graph.web.context import engine_of, pool_of
+from palmyra_graph.workers.pool import BrokerProcess
+
+#: Seconds granian waits for a server process to stop before it kills it: one signalled while
+#: it still starts can hang in granian's shutdown (seen: 9 of 20 SIGTERMs sent right after the
+#: socket was bound).
+WORKERS_KILL_TIMEOUT = 5
+#: Larger graphs are not validated at start-up (pySHACL would delay it by minutes).
+MAX_VALIDATED_TRIPLES = 100_000
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Everything ``serve`` is told: where to listen, granian's processes and threads, the
+    gate's limits and the app's settings (``create_app`` overrides)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    threads: int = 4
+    gate: GateSettings = field(default_factory=GateSettings)
+    app: Mapping[str, Any] = field(default_factory=dict)
+
+
+def serve(settings: ServeSettings, *, say: Any = print) -> None:
+    """Run the server until SIGTERM or SIGINT; ``say`` prints the start-up lines.
+
+    Raises:
+        LoadError: a data file does not parse (nothing has started).
+        SettingError: the address cannot be bound, or the broker did not start.
+    """
+    signal.signal(signal.SIGTERM, _stop)  # while the graph loads, a clean stop too
+    app = create_app(settings.app)  # loads and checks every file, before anything starts
+    say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
+    if not app.config["STORE"] and not app.config["REMOTE"]:
+        triples = len(engine_of(app).store)  # type: ignore[attr-defined]
+        say(f"palmyra-graph: {shapes_summary(app.config['DATA_FILES'], triples)}")
+    gate = replace(settings.gate, max_body_bytes=int(app.config["MAX_CONTENT_LENGTH"]))
+    listen = _bind(settings.host, settings.port)
+    pool = pool_of(app)
+    broker = BrokerProcess(pool.settings()) if pool is not None else None
+    del app, pool  # the server processes build their own app; the broker holds the graph
+    _run(settings, gate, listen, broker)
+
+
+def _run(
+    settings: ServeSettings,
+    gate: GateSettings,
+    listen: socket.socket,
+    broker: BrokerProcess | None,
+) -> None:
+    served = {**settings.app, "BEHIND_GATE": True}
+    served["SERVER_URL"] = server_url(settings.host, settings.port)
+    if broker is not None:
+        broker.start()  # LoadError or WorkerError when it cannot: the message says why
+        served["QUERY_SERVICE"] = broker.address
+    os.environ[SETTINGS_VARIABLE] = json.dumps(served)
+    with tempfile.TemporaryDirectory(prefix="palmyra-serve-") as private:
+        upstream = Path(private) / "http.sock"
+        front = _start_gate(gate, listen, upstream)
+        children = [front] + ([broker.process] if broker and broker.process else [])
+        try:
+            _run_granian(settings, gate, upstream, children)
+        finally:
+            _stop_child(front)
+            if broker is not None:
+                broker.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The public socket, bound here so that a port in use is a clear error before anything
+    starts; the gate gets it."""
+    try:
+        return socket.create_server((host, port), backlog=socket.SOMAXCONN)
+    except OSError as exc:
+        raise SettingError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def _start_gate(
+    settings: GateSettings, listen: socket.socket, upstream: Path
+) -> subprocess.Popen[bytes]:
+    """The connection gate on the public socket, in front of the server processes' Unix
+    socket; this process keeps no copy of the public socket."""
+    command = [sys.executable, "-m", "palmyra_graph.server.gate"]
+    command += ["--listen-fd", str(listen.fileno()), "--upstream", str(upstream)]
+    try:
+        return subprocess.Popen([*command, *gate_arguments(settings)], pass_fds=[listen.fileno()])
+    finally:
+        listen.close()
+
+
+def _stop_child(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=GateSettings.shutdown_timeout + 5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _run_granian(
+    settings: ServeSettings,
+    gate: GateSettings,
+    upstream: Path,
+    children: list[subprocess.Popen[Any]],
+) -> None:
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
+    _draining_granian(children)(
+        "palmyra_graph.web:served_app",
+        uds=upstream,
+        interface=Interfaces.WSGI,
+        workers=settings.workers,
+        blocking_threads=settings.threads,
+        # The gate holds the clients; granian holds a permit per connection it opens.
+        backpressure=gate.max_connections,
+        websockets=False,
+        # The gate has checked every head (at most max_head_bytes) and adds a header or two.
+        http1_settings=HTTP1Settings(
+            header_read_timeout=10_000, max_buffer_size=gate.max_head_bytes + 4096
+        ),
+        factory=True,
+        log_access=False,
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT,
+    ).serve()
+
+
+def _draining_granian(children: list[subprocess.Popen[Any]]) -> Any:
+    """granian's server class, telling the gate and the broker to drain as soon as the stop
+    signal arrives, so that runaway queries are stopped while light ones finish."""
+    from granian import Granian
+
+    class Server(Granian):  # type: ignore[misc,valid-type]
+        def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            super().signal_handler_interrupt(*args, **kwargs)
+
+    return Server
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def shapes_summary(files: list[str], triples: int) -> str:
+    """One line about shape violations: users serve their own data, so it is served anyway."""
+    from palmyra_graph.graph.validate import validate
+
+    if triples > MAX_VALIDATED_TRIPLES:
+        return f"{triples} triples: not validated at start-up (run palmyra-graph validate)"
+    report = validate(files, ontology=True)
+    violations, warnings = len(report.of("Violation")), len(report.of("Warning"))
+    verdict = "conforms" if report.conforms else "does NOT conform (serving anyway)"
+    return (
+        f"data {verdict} to the shapes: {violations} violations, {warnings} warnings "
+        "(palmyra-graph validate for the report)"
+    )
