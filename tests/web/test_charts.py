@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from palmyra_graph.web import charts
-from palmyra_graph.web.home import DatedClaim, Fact, Figure, FigureFact, Source, Value
+from palmyra_graph.web.home import DatedClaim, Figure, FigureFact, ShownTerm, Source, SourcedFact
 
 
 def dated(date: str, subject: str, predicate: str, kind: str = "date") -> DatedClaim:
     return DatedClaim(
         date=date,
         claim=f"claim-{subject}-{predicate}",
-        subject=Value(subject, subject, is_iri=True),
-        predicate=Value(predicate, predicate, is_iri=True),
-        object=Value(date, date),
+        subject=ShownTerm(subject, subject, is_iri=True),
+        predicate=ShownTerm(predicate, predicate, is_iri=True),
+        object=ShownTerm(date, date),
         kind=kind,
         sources=[Source("s", 3, "t")],
     )
@@ -43,8 +43,10 @@ def test_no_dates_no_timeline() -> None:
 
 def casualty(amount: int | None, parts: list[Figure] | None = None) -> FigureFact:
     figure = Figure(f"f{amount}", f"{amount} killed", amount, False, None,
-                    Value("p", "Party", is_iri=True), parts=parts or [])  # fmt: skip
-    return FigureFact(Fact("o", "casualties", Value(figure.iri, figure.label, True)), figure)
+                    ShownTerm("p", "Party", is_iri=True), parts=parts or [])  # fmt: skip
+    return FigureFact(
+        SourcedFact("o", "casualties", ShownTerm(figure.iri, figure.label, True)), figure
+    )
 
 
 def test_segments_only_when_the_parts_add_up() -> None:

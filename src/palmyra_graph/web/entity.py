@@ -52,7 +52,7 @@ class Reference:
 
 
 @dataclass
-class Value:
+class SourcedValue:
     """One value of a fact, with the claim that sources it."""
 
     term: Term
@@ -62,11 +62,11 @@ class Value:
 
 
 @dataclass
-class Fact:
+class PropertyValues:
     """A property of the resource with its values."""
 
     predicate: Term
-    values: list[Value]
+    values: list[SourcedValue]
 
 
 @dataclass
@@ -116,9 +116,9 @@ class EntityPage:
     alt_labels: list[str]
     wikidata: list[Term]
     same_as: list[Term]
-    facts: list[Fact]
+    facts: list[PropertyValues]
     figures: list[FigureGroup]
-    incoming: list[Fact]
+    incoming: list[PropertyValues]
     citing: list[CitingClaim]
 
 
@@ -246,8 +246,8 @@ def _object_key(node: Node) -> str:
 
 def _facts(
     desc: Description, iri: str, claims: dict[tuple[str, str], str]
-) -> tuple[list[Fact], list[FigureGroup]]:
-    by_predicate: dict[str, list[Value]] = defaultdict(list)
+) -> tuple[list[PropertyValues], list[FigureGroup]]:
+    by_predicate: dict[str, list[SourcedValue]] = defaultdict(list)
     groups: dict[tuple[str, str], FigureGroup] = {}
     for predicate, obj in desc.out.get(iri, []):
         if predicate in _HEAD:
@@ -264,7 +264,7 @@ def _facts(
             continue
         by_predicate[predicate].append(_value(desc, obj, claim))
     facts = [
-        Fact(desc.term(ox.NamedNode(p)), sorted(values, key=lambda v: _text(v.term)))
+        PropertyValues(desc.term(ox.NamedNode(p)), sorted(values, key=lambda v: _text(v.term)))
         for p, values in by_predicate.items()
     ]
     facts.sort(key=lambda f: _text(f.predicate))
@@ -284,8 +284,8 @@ def _first(desc: Description, subject: str, predicate: str) -> Node | None:
     return values[0] if values else None
 
 
-def _value(desc: Description, obj: Node, claim: str | None) -> Value:
-    value = Value(desc.term(obj))
+def _value(desc: Description, obj: Node, claim: str | None) -> SourcedValue:
+    value = SourcedValue(desc.term(obj))
     if claim is None:
         return value
     value.claim = desc.local(claim)
@@ -334,17 +334,17 @@ def _figure_card(desc: Description, figure: Node, claim: str | None) -> FigureCa
     )
 
 
-def _incoming(desc: Description, iri: str) -> list[Fact]:
+def _incoming(desc: Description, iri: str) -> list[PropertyValues]:
     """Resources that link here, by property; claim nodes are shown with their facts instead."""
-    by_predicate: dict[str, list[Value]] = defaultdict(list)
+    by_predicate: dict[str, list[SourcedValue]] = defaultdict(list)
     for subject, predicate, obj in desc.incoming:
         if _key(obj) != iri or subject == iri or predicate in _CLAIM_SHAPE:
             continue
         if _STATEMENT in desc.types(subject) and predicate != str(PROV.wasDerivedFrom):
             continue
-        by_predicate[predicate].append(Value(desc.term(ox.NamedNode(subject))))
+        by_predicate[predicate].append(SourcedValue(desc.term(ox.NamedNode(subject))))
     facts = [
-        Fact(desc.term(ox.NamedNode(p)), sorted(v, key=lambda x: _text(x.term)))
+        PropertyValues(desc.term(ox.NamedNode(p)), sorted(v, key=lambda x: _text(x.term)))
         for p, v in by_predicate.items()
         if p != str(PROV.wasDerivedFrom)
     ]

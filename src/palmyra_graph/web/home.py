@@ -32,7 +32,7 @@ Row = dict[str, ox.NamedNode | ox.Literal | None]
 
 
 @dataclass(frozen=True)
-class Value:
+class ShownTerm:
     """An RDF term as shown: its IRI or lexical form, and a human label."""
 
     value: str
@@ -56,17 +56,17 @@ class Source:
 
 
 @dataclass
-class Fact:
+class SourcedFact:
     """A triple with the claim node that describes it and its provenance."""
 
     subject: str
     predicate: str
-    object: Value
+    object: ShownTerm
     claim: str | None = None
     sources: list[Source] = field(default_factory=list)
-    claimant: Value | None = None
+    claimant: ShownTerm | None = None
     role: str | None = None
-    side: Value | None = None
+    side: ShownTerm | None = None
     point_in_time: str | None = None
     subject_label: str = ""
 
@@ -96,11 +96,11 @@ def _values(iris: Iterable[str]) -> str:
     return " ".join(str(ox.NamedNode(iri)) for iri in iris)
 
 
-def value_of(term: ox.NamedNode | ox.Literal, label: ox.NamedNode | ox.Literal | None) -> Value:
+def value_of(term: ox.NamedNode | ox.Literal, label: ox.NamedNode | ox.Literal | None) -> ShownTerm:
     """A term with its label (or its lexical form / local name when it has none)."""
     if isinstance(term, ox.NamedNode):
-        return Value(term.value, text(label) or local_name(term.value), is_iri=True)
-    return Value(term.value, text(label) or term.value, datatype=term.datatype.value)
+        return ShownTerm(term.value, text(label) or local_name(term.value), is_iri=True)
+    return ShownTerm(term.value, text(label) or term.value, datatype=term.datatype.value)
 
 
 def local_name(iri: str) -> str:
@@ -133,7 +133,7 @@ WHERE {
 """
 
 
-def facts(engine: Engine, subjects: Sequence[str], predicates: Sequence[str]) -> list[Fact]:
+def facts(engine: Engine, subjects: Sequence[str], predicates: Sequence[str]) -> list[SourcedFact]:
     """Every triple from ``subjects`` by ``predicates`` (local names in ``pal:``), sourced.
 
     Facts come in a stable order: by subject, predicate (in the order given), then label.
@@ -144,7 +144,7 @@ def facts(engine: Engine, subjects: Sequence[str], predicates: Sequence[str]) ->
         "subjects": _values(subjects),
         "predicates": _values(str(PAL[p]) for p in predicates),
     }
-    found: dict[tuple[str, str, str], Fact] = {}
+    found: dict[tuple[str, str, str], SourcedFact] = {}
     for row in rows(engine, sparql):
         key = (text(row["s"]) or "", text(row["p"]) or "", str(row["o"]))
         fact = found.get(key) or found.setdefault(key, _fact(row))
@@ -157,12 +157,12 @@ def facts(engine: Engine, subjects: Sequence[str], predicates: Sequence[str]) ->
     )
 
 
-def _fact(row: Row) -> Fact:
+def _fact(row: Row) -> SourcedFact:
     obj = row["o"]
     assert obj is not None
     claimant, side = row["claimant"], row["side"]
     subject = text(row["s"]) or ""
-    return Fact(
+    return SourcedFact(
         subject=subject,
         subject_label=text(row["sLabel"]) or local_name(subject),
         predicate=text(row["p"]) or "",
@@ -185,9 +185,9 @@ def _add_source(sources: list[Source], row: Row) -> None:
     sources.sort(key=lambda s: (s.number is None, s.number or 0, s.iri))
 
 
-def by_predicate(found: Iterable[Fact]) -> dict[str, list[Fact]]:
+def by_predicate(found: Iterable[SourcedFact]) -> dict[str, list[SourcedFact]]:
     """Facts keyed by the local name of their predicate."""
-    grouped: dict[str, list[Fact]] = {}
+    grouped: dict[str, list[SourcedFact]] = {}
     for fact in found:
         grouped.setdefault(local_name(fact.predicate), []).append(fact)
     return grouped
@@ -200,18 +200,18 @@ def by_predicate(found: Iterable[Fact]) -> dict[str, list[Fact]]:
 class Side:
     """A belligerent side with the states and groups in it or supporting it."""
 
-    fact: Fact
-    members: list[Fact]
-    supporters: list[Fact]
+    fact: SourcedFact
+    members: list[SourcedFact]
+    supporters: list[SourcedFact]
 
 
 @dataclass
 class Commander:
     """A commander: the ``pal:commander`` claim (role, side) and facts about the person."""
 
-    fact: Fact
-    rank: list[Fact]
-    fates: list[Fact]
+    fact: SourcedFact
+    rank: list[SourcedFact]
+    fates: list[SourcedFact]
 
 
 def title(engine: Engine) -> str:
@@ -220,7 +220,7 @@ def title(engine: Engine) -> str:
     return (text(found[0]["label"]) if found else None) or local_name(OFFENSIVE)
 
 
-def overview(engine: Engine) -> dict[str, list[Fact]]:
+def overview(engine: Engine) -> dict[str, list[SourcedFact]]:
     """The offensive's dates, place, result and context, keyed by property local name."""
     return by_predicate(facts(engine, [OFFENSIVE], OVERVIEW))
 
@@ -240,7 +240,7 @@ def sides(engine: Engine) -> list[Side]:
     return result
 
 
-def _supporters(engine: Engine, supported: Sequence[str]) -> list[Fact]:
+def _supporters(engine: Engine, supported: Sequence[str]) -> list[SourcedFact]:
     """``pal:supports`` facts whose object is one of ``supported``."""
     if not supported:
         return []
@@ -270,10 +270,10 @@ class Figure:
     label: str
     amount: int | None
     lower_bound: bool
-    measure: Value | None
-    party: Value | None
-    origin: Value | None = None
-    unit: Value | None = None
+    measure: ShownTerm | None
+    party: ShownTerm | None
+    origin: ShownTerm | None = None
+    unit: ShownTerm | None = None
     since: str | None = None
     parts: list[Figure] = field(default_factory=list)
 
@@ -289,7 +289,7 @@ class Figure:
 class FigureFact:
     """The claim linking the offensive to a figure, with the figure."""
 
-    fact: Fact
+    fact: SourcedFact
     figure: Figure
 
 
@@ -347,7 +347,7 @@ def _figures(engine: Engine, iris: Sequence[str]) -> dict[str, Figure]:
 def _figure(iri: str, row: Row) -> Figure:
     amount = text(row["amount"])
 
-    def labelled(name: str) -> Value | None:
+    def labelled(name: str) -> ShownTerm | None:
         term = row[name]
         return value_of(term, row[f"{name}Label"]) if term is not None else None
 
@@ -370,9 +370,9 @@ class DatedClaim:
 
     date: str
     claim: str
-    subject: Value
-    predicate: Value
-    object: Value
+    subject: ShownTerm
+    predicate: ShownTerm
+    object: ShownTerm
     kind: str  # "date" (the object is the date), "pointInTime", or "since"
     sources: list[Source] = field(default_factory=list)
 
