@@ -41,8 +41,8 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate_file  # noqa: E402
 
-from palmyra_graph import resources  # noqa: E402
-from palmyra_graph.testing import LiveServer, free_port  # noqa: E402
+from palmyra_graph.graph import resources  # noqa: E402
+from palmyra_graph.testing import LiveServer, free_port, port_answers, wait_until  # noqa: E402
 
 BACKENDS = ("memory", "disk", "server")
 REPEATS = 5
@@ -161,16 +161,7 @@ def run_server(files: list[Path]) -> dict[str, Any]:
 
 
 def _wait_for_port(port: int, timeout: float = 30) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"oxigraph did not listen on port {port}")
+    wait_until(lambda: port_answers(port), what=f"oxigraph on port {port}", timeout=timeout)
 
 
 RUNNERS = {"memory": run_memory, "disk": run_disk, "server": run_server}

@@ -11,10 +11,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from palmyra_graph.server.gate import GateSettings, gate_arguments
 
@@ -24,6 +25,52 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until(
+    ready: Callable[[], bool],
+    *,
+    what: str,
+    timeout: float = 30.0,
+    process: subprocess.Popen[Any] | None = None,
+    interval: float = 0.05,
+) -> None:
+    """Poll ``ready()`` until it is true; connection errors count as not yet.
+
+    Raises:
+        RuntimeError: ``process`` exited first (its output, if it was piped, in the message),
+            or ``timeout`` seconds passed; the message names ``what`` was awaited.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"{what}: the process exited with {process.returncode}\n{output}")
+        try:
+            if ready():
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(interval)
+    raise RuntimeError(f"{what}: not within {timeout} s")
+
+
+def port_answers(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts TCP connections on ``host``:``port``."""
+    with socket.create_connection((host, port), timeout=0.5):
+        return True
+
+
+def http_status(port: int, method: str, path: str, host: str = "127.0.0.1") -> int:
+    """The status a server on ``host``:``port`` answers to one request."""
+    connection = http.client.HTTPConnection(host, port, timeout=5)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
 
 
 class LiveServer:
@@ -43,29 +90,20 @@ class LiveServer:
         self._wait_until_listening()
 
     def _wait_until_listening(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                output = self.process.stdout.read() if self.process.stdout else ""
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{output}")
-            # Ready means answering HTTP, not just a bound socket: granian binds before its
-            # workers run, and a SIGTERM in that window can be lost in its start-up.
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            try:
-                # A static file: the app's own answer, whatever its engine (a remote one may
-                # be down); the gate answers 503 until granian does.
-                connection.request("HEAD", "/static/favicon.svg")
-                response = connection.getresponse()
-                response.read()
-                if response.status == 200:
-                    return
-            except (OSError, http.client.HTTPException):
-                pass
-            finally:
-                connection.close()
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not listen on {self.url} within {timeout} s")
+        # Ready means the app answering, not a bound socket (granian binds before its workers
+        # run, and a SIGTERM in that window can be lost): a static file, the app's own answer
+        # whatever its engine (a remote one may be down); the gate answers 503 until then.
+        try:
+            wait_until(
+                lambda: http_status(self.port, "HEAD", "/static/favicon.svg") == 200,
+                what=f"palmyra-graph serve on {self.url}",
+                timeout=timeout,
+                process=self.process,
+                interval=0.1,
+            )
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> int:
         """Send SIGTERM, wait for a clean exit; returns the exit status."""
@@ -88,16 +126,23 @@ REMOTE_RESULTS = (
 
 
 class CountingListener:
-    """A TCP listener on loopback that counts every connection made to it, and answers each
-    request with :data:`REMOTE_RESULTS` as SPARQL JSON: a stand-in for any host a query
-    might be turned against."""
+    """A TCP listener on loopback that counts every connection made to it (``connections``,
+    counted as soon as it is accepted, before anything is read) and every HTTP request it
+    answers (``hits``), each with :data:`REMOTE_RESULTS` as SPARQL JSON: a stand-in for any
+    host a query might be turned against. Counting connections, not well-formed requests,
+    catches a call however it is made.
 
-    def __init__(self) -> None:
+    Args:
+        path: the path of :attr:`url` (``"/sparql"``; ``""`` for the root, ``…:PORT/``).
+    """
+
+    def __init__(self, path: str = "/sparql") -> None:
         self.connections = 0
+        self.hits = 0
         self._lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._server.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        self.url = f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
         threading.Thread(target=self._accept, daemon=True, name="counting-listener").start()
 
     def _accept(self) -> None:
@@ -110,27 +155,45 @@ class CountingListener:
                 self.connections += 1
             threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
 
-    @staticmethod
-    def _answer(conn: socket.socket) -> None:
+    def _answer(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(5)
             try:
-                head = b""
-                while b"\r\n\r\n" not in head and len(head) < 65536:
-                    data = conn.recv(4096)
-                    if not data:
-                        return
-                    head += data
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
-                    + f"Content-Length: {len(REMOTE_RESULTS)}\r\nConnection: close\r\n\r\n".encode()
-                    + REMOTE_RESULTS
-                )
+                if _read_request(conn):
+                    with self._lock:
+                        self.hits += 1
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                        + f"Content-Length: {len(REMOTE_RESULTS)}\r\n".encode()
+                        + b"Connection: close\r\n\r\n"
+                        + REMOTE_RESULTS
+                    )
             except OSError:
                 pass
 
     def close(self) -> None:
         self._server.close()
+
+
+def _read_request(conn: socket.socket) -> bool:
+    """Read one request (head and Content-Length body); whether one came whole."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        data = conn.recv(65536)
+        if not data or len(request) > 1 << 20:
+            return False
+        request += data
+    head, _, body = request.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    while len(body) < length:
+        data = conn.recv(65536)
+        if not data:
+            return False
+        body += data
+    return True
 
 
 def unix_request(path: str | Path, raw: bytes, *, timeout: float = 5.0) -> bytes:
@@ -173,21 +236,18 @@ class GranianOnSocket:
         self._wait_until_answering()
 
     def _wait_until_answering(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"granian exited with {self.process.returncode} (its output above)"
-                )
-            try:
-                head = b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                if unix_request(self.path, head).startswith(b"HTTP/1.1 "):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"granian did not answer on {self.path} within {timeout} s")
+        head = b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        try:
+            wait_until(
+                lambda: unix_request(self.path, head).startswith(b"HTTP/1.1 "),
+                what=f"granian on {self.path}",
+                timeout=timeout,
+                process=self.process,
+                interval=0.1,
+            )
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> int:
         """SIGTERM, then SIGKILL after 15 s; returns the exit status."""

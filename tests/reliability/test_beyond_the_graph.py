@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
 
-
-class Listener:
-    """A TCP socket on loopback that counts the connections anything makes to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.running = False
-        self.thread.join()
-        self.sock.close()
+from palmyra_graph.testing import CountingListener
 
 
 @pytest.fixture
-def listener() -> Iterator[Listener]:
-    listening = Listener()
+def listener() -> Iterator[CountingListener]:
+    listening = CountingListener(path="")
     yield listening
     listening.close()
 
@@ -61,7 +32,7 @@ QUERIES = [
 
 @pytest.mark.parametrize("template", QUERIES)
 def test_no_query_makes_the_server_connect_or_read_a_file(
-    client: FlaskClient, listener: Listener, template: str
+    client: FlaskClient, listener: CountingListener, template: str
 ) -> None:
     query = template.format(url=listener.url)
     for response in (

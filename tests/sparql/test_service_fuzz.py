@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from palmyra_graph.errors import PalmyraError
 from palmyra_graph.query.grammar import Terminals
 from palmyra_graph.query.guard import _endpoints, _service_words, check_query
-
-from .listener import ConnectionCounter
+from palmyra_graph.testing import CountingListener
 
 FUZZ = settings(
     max_examples=400,
@@ -76,8 +75,8 @@ texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map("".join)
 
 
 @pytest.fixture(scope="module")
-def counter() -> Iterator[ConnectionCounter]:
-    listener = ConnectionCounter()
+def counter() -> Iterator[CountingListener]:
+    listener = CountingListener(path="")
     yield listener
     listener.close()
 
@@ -93,7 +92,7 @@ def store() -> ox.Store:
 @FUZZ
 @given(prologue=texts, body=texts)
 def test_a_query_that_passes_the_guard_never_connects(
-    prologue: str, body: str, counter: ConnectionCounter, store: ox.Store
+    prologue: str, body: str, counter: CountingListener, store: ox.Store
 ) -> None:
     query = f"{prologue} SELECT * WHERE {{ ?a ?b 1 {body} }}".replace("{url}", counter.url)
     try:

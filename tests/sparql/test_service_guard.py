@@ -8,9 +8,7 @@ comment, a string, a variable name) is one that really would not.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,55 +21,16 @@ from palmyra_graph.errors import QueryError, QueryRefused, SettingError
 from palmyra_graph.graph.resources import QUERIES_DIR
 from palmyra_graph.query.guard import check_query
 from palmyra_graph.query.lexer import lex
+from palmyra_graph.testing import CountingListener
 from palmyra_graph.web import create_app
 
 from .conftest import DATA
 from .helpers import rows
 
-EMPTY_RESULTS = (
-    b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"remote"}}]}}'
-)
-
-
-class Listener:
-    """An HTTP server on loopback that answers every request with one solution and counts."""
-
-    def __init__(self) -> None:
-        listener = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self._answer()
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                self._answer()
-
-            def _answer(self) -> None:
-                listener.hits += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/sparql-results+json")
-                self.send_header("Content-Length", str(len(EMPTY_RESULTS)))
-                self.end_headers()
-                self.wfile.write(EMPTY_RESULTS)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.hits = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
 
 @pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    server = Listener()
+def listener() -> Iterator[CountingListener]:
+    server = CountingListener()
     yield server
     server.close()
 
@@ -117,7 +76,7 @@ def fill(template: str, url: str) -> str:
     )
 
 
-def oxigraph_calls(query: str, listener: Listener) -> int:
+def oxigraph_calls(query: str, listener: CountingListener) -> int:
     """How many HTTP requests pyoxigraph sends while evaluating ``query`` (no guard)."""
     before = listener.hits
     result = ox.Store().query(query)
@@ -127,7 +86,7 @@ def oxigraph_calls(query: str, listener: Listener) -> int:
 
 
 @pytest.mark.parametrize("case", list(CALLS))
-def test_every_real_service_call_is_refused(case: str, listener: Listener) -> None:
+def test_every_real_service_call_is_refused(case: str, listener: CountingListener) -> None:
     query = fill(CALLS[case], listener.url)
     assert oxigraph_calls(query, listener) > 0  # pyoxigraph really would call out
     with pytest.raises(QueryError) as refused:
@@ -136,13 +95,13 @@ def test_every_real_service_call_is_refused(case: str, listener: Listener) -> No
 
 
 @pytest.mark.parametrize("case", list(CALLS))
-def test_an_allowed_endpoint_passes(case: str, listener: Listener) -> None:
+def test_an_allowed_endpoint_passes(case: str, listener: CountingListener) -> None:
     query = fill(CALLS[case], listener.url)
     assert check_query(query, allow=[listener.url]).services == [listener.url]
 
 
 @pytest.mark.parametrize("case", list(NOT_CALLS))
-def test_service_that_is_not_a_call_passes(case: str, listener: Listener) -> None:
+def test_service_that_is_not_a_call_passes(case: str, listener: CountingListener) -> None:
     query = fill(NOT_CALLS[case], listener.url)
     assert oxigraph_calls(query, listener) == 0
     assert check_query(query).services == []
@@ -178,12 +137,12 @@ def test_updates_are_refused(update: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def federated_app(listener: Listener) -> Flask:
+def federated_app(listener: CountingListener) -> Flask:
     return create_app({"TESTING": True, "DATA_FILES": [str(DATA)], "ALLOW_SERVICE": [listener.url]})
 
 
 def test_endpoint_runs_an_allowed_service_and_refuses_others(
-    federated_app: Flask, listener: Listener
+    federated_app: Flask, listener: CountingListener
 ) -> None:
     client = federated_app.test_client()
     allowed = f"SELECT ?x WHERE {{ SERVICE <{listener.url}> {{ ?x ?p ?o }} }}"
@@ -199,7 +158,7 @@ def test_endpoint_runs_an_allowed_service_and_refuses_others(
 
 
 def test_allow_service_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch, listener: Listener
+    monkeypatch: pytest.MonkeyPatch, listener: CountingListener
 ) -> None:
     monkeypatch.setenv("PALMYRA_ALLOW_SERVICE", f"{listener.url} http://127.0.0.1:9/x")
     app = create_app({"TESTING": True, "DATA_FILES": [str(DATA)]})

@@ -21,9 +21,8 @@ from flask.testing import FlaskClient
 
 from palmyra_graph.errors import QueryError
 from palmyra_graph.query.guard import check_query
+from palmyra_graph.testing import CountingListener
 from palmyra_graph.web import create_app
-
-from .listener import ConnectionCounter
 
 #: ``?a ?b 1`` and ``?a ?b true`` match, so ``1SERVICE…`` and ``trueSERVICE…`` join with
 #: something; the named graph gives ``GRAPH ?g`` one graph to evaluate its pattern in.
@@ -35,8 +34,8 @@ JOIN_DATA = """\
 
 
 @pytest.fixture(scope="module")
-def counter() -> Iterator[ConnectionCounter]:
-    listener = ConnectionCounter()
+def counter() -> Iterator[CountingListener]:
+    listener = CountingListener(path="")
     yield listener
     listener.close()
 
@@ -61,7 +60,7 @@ def guarded(join_data: Path) -> FlaskClient:
     return app.test_client()
 
 
-def engine_connections(query: str, store: ox.Store, counter: ConnectionCounter) -> int:
+def engine_connections(query: str, store: ox.Store, counter: CountingListener) -> int:
     """Connections pyoxigraph makes evaluating ``query`` unguarded (SyntaxError if it cannot
     parse it)."""
     before = counter.connections
@@ -72,7 +71,7 @@ def engine_connections(query: str, store: ox.Store, counter: ConnectionCounter) 
 
 
 def assert_refused_without_connecting(
-    query: str, guarded: FlaskClient, counter: ConnectionCounter
+    query: str, guarded: FlaskClient, counter: CountingListener
 ) -> None:
     with pytest.raises(QueryError) as refused:
         check_query(query)
@@ -111,7 +110,7 @@ BYPASSES = {
 
 @pytest.mark.parametrize("name", list(BYPASSES))
 def test_service_spelling_that_bypassed_the_guard_is_refused(
-    name: str, store: ox.Store, guarded: FlaskClient, counter: ConnectionCounter
+    name: str, store: ox.Store, guarded: FlaskClient, counter: CountingListener
 ) -> None:
     query = BYPASSES[name].replace("{url}", counter.url)
     assert engine_connections(query, store, counter) > 0
@@ -119,7 +118,7 @@ def test_service_spelling_that_bypassed_the_guard_is_refused(
 
 
 def test_an_allowed_service_still_connects_through_the_endpoint(
-    join_data: Path, counter: ConnectionCounter
+    join_data: Path, counter: CountingListener
 ) -> None:
     """The control: the endpoint used above does reach the listener when it may."""
     config = {"TESTING": True, "DATA_FILES": [str(join_data)], "QUERY_WORKERS": 0}
@@ -130,7 +129,7 @@ def test_an_allowed_service_still_connects_through_the_endpoint(
     assert counter.connections == before + 1
 
 
-def test_variable_endpoints_are_refused(guarded: FlaskClient, counter: ConnectionCounter) -> None:
+def test_variable_endpoints_are_refused(guarded: FlaskClient, counter: CountingListener) -> None:
     for query in (
         f"SELECT * WHERE {{ BIND(<{counter.url}x> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
         f"SELECT * WHERE {{ VALUES $e {{ <{counter.url}x> }} SERVICE SILENT$e{{ ?s ?p ?o }} }}",
@@ -211,7 +210,7 @@ def test_every_generated_spelling_that_calls_out_is_refused(
     template: str,
     store: ox.Store,
     guarded: FlaskClient,
-    counter: ConnectionCounter,
+    counter: CountingListener,
 ) -> None:
     query = template.replace("{url}", counter.url).replace("{port}", str(counter.port))
     try:

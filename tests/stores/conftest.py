@@ -4,10 +4,8 @@ package's binary) and, where Debian's ``virtuoso-opensource`` is installed, Virt
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from palmyra_graph.testing import free_port
+from palmyra_graph.testing import free_port, port_answers, wait_until
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 VIRTUOSO = shutil.which("virtuoso-t")
@@ -32,16 +30,9 @@ class Server:
 
 
 def _wait(process: subprocess.Popen[bytes], port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+    wait_until(
+        lambda: port_answers(port), what=f"a store on port {port}", timeout=timeout, process=process
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -152,28 +152,15 @@ def _near(space: str, stem: str) -> list[tuple[str, str]]:
     return [(f"{request.script_root}/{space}{slug}", labels[slug]) for slug in close]
 
 
-@bp.get("/id/<path:slug>")
-def entity(slug: str) -> Response:
-    """An entity: ``/id/palmyra``."""
-    return _resource("id/", slug)
+#: The IRI spaces of the graph, each dereferenced under its own path: ``/id/palmyra`` (an
+#: entity), ``/claim/…`` (a claim node), ``/source/3`` (reference 3 of the article), ``/figure/…``.
+SPACES = ("id", "claim", "source", "figure")
 
 
-@bp.get("/claim/<path:slug>")
-def claim(slug: str) -> Response:
-    """A claim node: ``/claim/palmyra-offensive-2017_startDate_2017-01-13``."""
-    return _resource("claim/", slug)
-
-
-@bp.get("/source/<path:slug>")
-def source(slug: str) -> Response:
-    """A source: ``/source/3`` (reference 3 of the article)."""
-    return _resource("source/", slug)
-
-
-@bp.get("/figure/<path:slug>")
-def figure(slug: str) -> Response:
-    """A figure: ``/figure/...``."""
-    return _resource("figure/", slug)
+@bp.get(f"/<any({', '.join(SPACES)}):space>/<path:slug>")
+def resource(space: str, slug: str) -> Response:
+    """A resource of the graph, as a page or as RDF: ``/id/palmyra``, ``/source/3``."""
+    return _resource(f"{space}/", slug)
 
 
 @bp.get(
