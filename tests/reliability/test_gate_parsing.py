@@ -9,14 +9,8 @@ from typing import Any
 
 import pytest
 
-from palmyra_graph.server.gate import (
-    ClientConnection,
-    Gate,
-    GateSettings,
-    _parser,
-    address_key,
-    gate_arguments,
-)
+from palmyra_graph.server.client import ClientConnection
+from palmyra_graph.server.gate import Gate, GateSettings, _parser, address_key, gate_arguments
 from palmyra_graph.server.http1 import (
     ChunkedBody,
     Refusal,

@@ -15,7 +15,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palmyra_graph.server.gate import ClientConnection, Gate, GateSettings, UpstreamConnection
+from palmyra_graph.server.client import ClientConnection
+from palmyra_graph.server.gate import Gate, GateSettings
+from palmyra_graph.server.upstream import UpstreamConnection
 
 
 class Recorder(asyncio.Transport):

@@ -23,9 +23,10 @@ from palmyra_graph.testing import CountingListener, LiveServer
 from palmyra_graph.web import create_app
 from palmyra_graph.web.context import pool_of
 from palmyra_graph.workers import messages, sandbox
-from palmyra_graph.workers.broker import Broker, BrokerSettings
+from palmyra_graph.workers.broker import Broker
 from palmyra_graph.workers.fairness import ClientLimits
 from palmyra_graph.workers.pool import EngineSpec, QueryPool
+from palmyra_graph.workers.settings import BrokerSettings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reliability_jobs import connect_job, count_job, crash_job

@@ -283,3 +283,12 @@ def field_value(head: bytes, name: bytes) -> bytes:
         return b""
     start += len(name) + 3
     return head[start : head.find(b"\r\n", start)].strip()
+
+
+#: Seconds a connection the gate answered itself stays open to read what the client still
+#: sends: closing with unread data makes the kernel send a reset, which can destroy the answer.
+LINGER = 1.0
+#: Write-buffer marks of both sides: reading from the other side pauses above HIGH_WATER.
+HIGH_WATER = 256 * 1024
+LOW_WATER = 64 * 1024
+MAX_RESPONSE_HEAD = 256 * 1024  # granian's are a few hundred bytes

@@ -26,10 +26,7 @@ The broker is single-threaded (one ``epoll`` loop), so forking from it is safe.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import heapq
-import json
 import os
 import select
 import signal
@@ -37,45 +34,23 @@ import socket
 import sys
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from palmyra_graph.errors import LoadError, PalmyraError, QueryTimeout, WorkerError
+from palmyra_graph.errors import PalmyraError, QueryTimeout, WorkerError
 from palmyra_graph.workers import diagnosis, messages
 from palmyra_graph.workers import worker as query_worker
-from palmyra_graph.workers.fairness import ClientLimits, Fairness
+from palmyra_graph.workers.diagnosis import all_busy, stopped
+from palmyra_graph.workers.fairness import Fairness
+from palmyra_graph.workers.loop import EventLoop
 from palmyra_graph.workers.messages import Order
+from palmyra_graph.workers.settings import BrokerSettings
 from palmyra_graph.workers.worker import Confinement
 
 _RDHUP = getattr(select, "EPOLLRDHUP", 0x2000)
 #: How long a new worker may take to be ready before it counts as failed (a store to open).
 READY_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class BrokerSettings:
-    """Everything the broker is told at start."""
-
-    data_files: tuple[str, ...] = ()
-    store: str | None = None
-    workers: int = 2
-    federated_workers: int = 0
-    timeout: float = 30.0
-    memory: int = 0
-    limits: ClientLimits = field(default_factory=ClientLimits)
-    drain: float = 2.0
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> BrokerSettings:
-        values = json.loads(text)
-        values["data_files"] = tuple(values["data_files"])
-        values["limits"] = ClientLimits(**values["limits"])
-        return cls(**values)
 
 
 @dataclass(eq=False)
@@ -99,93 +74,43 @@ class _Job:
     deadline: float = 0.0
 
 
-class Broker:
-    """The loop; :func:`main` runs it in its own process."""
+class Broker(EventLoop):
+    """The loop; ``python -m palmyra_graph.workers`` runs it in its own process."""
 
     def __init__(self, settings: BrokerSettings, listener: socket.socket, engine: Any) -> None:
+        super().__init__()
         self.settings, self.listener, self.engine = settings, listener, engine
-        self.epoll = select.epoll()
-        self.handlers: dict[int, Callable[[], None]] = {}
-        self._stale: set[int] = set()
         self.workers: dict[int, _Worker] = {}
         self.waiting: OrderedDict[str, deque[_Job]] = OrderedDict()
         self.fairness = Fairness(settings.limits)
-        self.timers: list[tuple[float, int, _Job | _Worker]] = []
         self.stopping: float | None = None
         self.parent = os.getppid()
-        self._wakeup_r, self._wakeup_w = os.pipe()
-        os.set_blocking(self._wakeup_w, False)
-        self._watch(listener.fileno(), select.EPOLLIN, self._accept)
-        self._watch(self._wakeup_r, select.EPOLLIN, self._wake)
-
-    # -- the loop -------------------------------------------------------------------------
+        self.watch(listener.fileno(), select.EPOLLIN, self._accept)
 
     def run(self) -> None:
         """Serve until stopped; returns once every worker is gone."""
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
+        self.catch_stop_signals()
         for federated in [False] * self.settings.workers + [True] * self.settings.federated_workers:
             self._spawn(federated=federated)
         while not self._finished():
-            self._stale.clear()
-            for fd, _events in self.epoll.poll(self._next_timeout()):
-                # A descriptor closed by an earlier event of this batch may already name a new
-                # connection: its event is not the new one's (level-triggered, that one recurs).
-                handler = None if fd in self._stale else self.handlers.get(fd)
-                if handler is not None:
-                    handler()
-            self._fire_timers(time.monotonic())
+            self.turn()
+            if self.stopping is not None and time.monotonic() >= self.stopping:
+                self._stop_the_rest()
             if self.stopping is None and os.getppid() != self.parent:
                 self._begin_shutdown()  # whoever started us is gone (at most a second ago)
         for worker in list(self.workers.values()):
             self._kill(worker)
 
-    def _watch(self, fd: int, events: int, handler: Callable[[], None]) -> None:
-        self.epoll.register(fd, events)
-        self.handlers[fd] = handler
+    def on_timer(self, what: _Job | _Worker, now: float) -> None:
+        if isinstance(what, _Job):
+            self._job_timer(what, now)
+        elif what.pid in self.workers and not what.ready:
+            print(f"palmyra-graph: query worker {what.pid} never got ready", file=sys.stderr)
+            self._replace(what)
 
-    def _unwatch(self, fd: int) -> None:
-        if self.handlers.pop(fd, None) is not None:
-            self.epoll.unregister(fd)
-            self._stale.add(fd)
-
-    def _next_timeout(self) -> float:
-        if not self.timers:
-            return 1.0
-        return min(max(self.timers[0][0] - time.monotonic(), 0.0), 1.0)
-
-    def _later(self, when: float, what: _Job | _Worker) -> None:
-        heapq.heappush(self.timers, (when, id(what), what))
-
-    def _fire_timers(self, now: float) -> None:
-        while self.timers and self.timers[0][0] <= now:
-            _, _, what = heapq.heappop(self.timers)
-            if isinstance(what, _Job):
-                self._job_timer(what, now)
-            elif what.pid in self.workers and not what.ready:
-                print(f"palmyra-graph: query worker {what.pid} never got ready", file=sys.stderr)
-                self._replace(what)
-        if self.stopping is not None and now >= self.stopping:
-            self._stop_the_rest()
-
-    def _on_signal(self, signum: int, frame: object) -> None:
-        os.write(self._wakeup_w, b"!")
-
-    def _wake(self) -> None:
-        os.read(self._wakeup_r, 64)
+    def on_stop_signal(self) -> None:
         if self.stopping is None:
             self._begin_shutdown()
-
-    def close(self) -> None:
-        """Close what the loop holds (after :meth:`run`, or instead of it in tests)."""
-        for handler in list(self.handlers.values()):
-            conn = getattr(handler, "args", (None,))[0]
-            if isinstance(conn, socket.socket):
-                conn.close()
-        self.handlers.clear()
-        self.epoll.close()
-        os.close(self._wakeup_r)
-        os.close(self._wakeup_w)
 
     def _finished(self) -> bool:
         return self.stopping is not None and not any(w.job for w in self.workers.values())
@@ -198,7 +123,7 @@ class Broker:
         except OSError:
             return
         conn.setblocking(False)
-        self._watch(conn.fileno(), select.EPOLLIN, partial(self._first_message, conn))
+        self.watch(conn.fileno(), select.EPOLLIN, partial(self._first_message, conn))
 
     def _first_message(self, conn: socket.socket) -> None:
         try:
@@ -207,7 +132,7 @@ class Broker:
             return  # not yet: it stays watched
         except OSError:
             message = b""
-        self._unwatch(conn.fileno())
+        self.unwatch(conn.fileno())
         kind = message[:1]
         if kind == messages.SERVICE:
             self._service(conn, messages.unpack(message))
@@ -240,8 +165,8 @@ class Broker:
             return
         job = _Job(conn=conn, order=order, arrived=now, deadline=now + self.settings.timeout)
         self.waiting.setdefault(order.client, deque()).append(job)
-        self._watch(conn.fileno(), _RDHUP, partial(self._client_left, job))
-        self._later(job.deadline, job)
+        self.watch(conn.fileno(), _RDHUP, partial(self._client_left, job))
+        self.later(job.deadline, job)
         self._dispatch()
 
     def _client_left(self, job: _Job) -> None:
@@ -254,10 +179,10 @@ class Broker:
     def _job_timer(self, job: _Job, now: float) -> None:
         worker = self._worker_of(job)
         if worker is not None and now >= job.deadline:
-            self._replace(worker, QueryTimeout(_stopped(self.settings.timeout)))
+            self._replace(worker, QueryTimeout(stopped(self.settings.timeout)))
         elif worker is None and self._unqueue(job):
             busy = self.settings.workers + self.settings.federated_workers
-            self._end(job, QueryTimeout(_all_busy(busy, self.settings.timeout)))
+            self._end(job, QueryTimeout(all_busy(busy, self.settings.timeout)))
 
     def _unqueue(self, job: _Job) -> bool:
         queue = self.waiting.get(job.order.client)
@@ -270,7 +195,7 @@ class Broker:
 
     def _end(self, job: _Job, error: PalmyraError | None = None) -> None:
         """A job is over: count it, tell the client why if it failed, close our copy."""
-        self._unwatch(job.conn.fileno())
+        self.unwatch(job.conn.fileno())
         self.fairness.finish(job.order.client, job.ticket, time.monotonic())
         if error is not None:
             self._answer_error(job.conn, error)
@@ -331,7 +256,7 @@ class Broker:
         except OSError:
             self._replace(worker, WorkerError("the query worker could not take the query"))
             return
-        self._later(job.deadline, job)
+        self.later(job.deadline, job)
 
     def _worker_of(self, job: _Job) -> _Worker | None:
         for worker in self.workers.values():
@@ -361,15 +286,13 @@ class Broker:
         os.set_blocking(read_end, False)
         worker = _Worker(pid, ours, read_end, federated, time.monotonic())
         self.workers[pid] = worker
-        self._watch(ours.fileno(), select.EPOLLIN, partial(self._from_worker, worker))
-        self._watch(read_end, select.EPOLLIN, partial(self._worker_stderr, worker))
-        self._later(worker.born + READY_TIMEOUT, worker)
+        self.watch(ours.fileno(), select.EPOLLIN, partial(self._from_worker, worker))
+        self.watch(read_end, select.EPOLLIN, partial(self._worker_stderr, worker))
+        self.later(worker.born + READY_TIMEOUT, worker)
 
     def _close_in_child(self) -> None:
-        self.epoll.close()
+        self.close_in_child()
         self.listener.close()
-        os.close(self._wakeup_r)
-        os.close(self._wakeup_w)
         for worker in self.workers.values():
             worker.control.close()
             os.close(worker.stderr)
@@ -401,7 +324,7 @@ class Broker:
         except OSError:
             data = b""
         if not data:
-            self._unwatch(worker.stderr)
+            self.unwatch(worker.stderr)
             return
         worker.tail += data
         del worker.tail[: -diagnosis.TAIL_BYTES]
@@ -431,8 +354,8 @@ class Broker:
             pass
 
     def _forget(self, worker: _Worker, error: PalmyraError | None) -> None:
-        self._unwatch(worker.control.fileno())
-        self._unwatch(worker.stderr)
+        self.unwatch(worker.control.fileno())
+        self.unwatch(worker.stderr)
         worker.control.close()
         os.close(worker.stderr)
         del self.workers[worker.pid]
@@ -446,7 +369,7 @@ class Broker:
 
     def _begin_shutdown(self) -> None:
         self.stopping = time.monotonic() + self.settings.drain
-        self._unwatch(self.listener.fileno())
+        self.unwatch(self.listener.fileno())
         self.listener.close()
         for client in list(self.waiting):
             for job in self.waiting.pop(client):
@@ -460,51 +383,3 @@ class Broker:
         for worker in list(self.workers.values()):
             error = WorkerError("the server is shutting down: the query was stopped")
             self._replace(worker, error if worker.job else None)
-
-
-def _stopped(timeout: float) -> str:
-    return f"the query ran past the time budget of {timeout:g} s and was stopped"
-
-
-def _all_busy(workers: int, timeout: float) -> str:
-    return f"all {workers} query workers stayed busy for {timeout:g} s; try again"
-
-
-def _engine(settings: BrokerSettings) -> Any:
-    """The graph the workers share: loaded here, or (on disk) opened by each worker."""
-    if settings.store:
-        from palmyra_graph.query.store import open_engine
-
-        return partial(open_engine, settings.store)
-    from palmyra_graph.query.engine import OxigraphEngine
-
-    return OxigraphEngine.from_files(list(settings.data_files) or None)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m palmyra_graph.workers.broker --socket PATH --settings JSON``; prints ready."""
-    parser = argparse.ArgumentParser(prog="palmyra_graph.workers.broker")
-    parser.add_argument("--socket", required=True)
-    parser.add_argument("--settings", required=True)
-    parser.add_argument("--path", action="append", default=[], help="extra sys.path entry")
-    args = parser.parse_args(argv)
-    sys.path.extend(p for p in args.path if p not in sys.path)
-    settings = BrokerSettings.from_json(args.settings)
-    try:
-        engine = _engine(settings)
-    except LoadError as error:
-        print(f"palmyra-graph: {error}", file=sys.stderr)
-        return 2
-    listener = messages.seqpacket()
-    listener.bind(args.socket)
-    listener.listen(1024)
-    listener.setblocking(False)
-    broker = Broker(settings, listener, engine)
-    print("ready", flush=True)
-    broker.run()
-    broker.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

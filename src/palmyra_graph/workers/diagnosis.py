@@ -57,3 +57,13 @@ def _ending(status: int) -> str:
             name = str(number)
         return f"died of signal {name}"
     return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+def stopped(timeout: float) -> str:
+    """Why a query was stopped at the time budget."""
+    return f"the query ran past the time budget of {timeout:g} s and was stopped"
+
+
+def all_busy(workers: int, timeout: float) -> str:
+    """Why a query that waited for a worker was refused."""
+    return f"all {workers} query workers stayed busy for {timeout:g} s; try again"

@@ -30,9 +30,9 @@ from typing import IO, Any
 
 from palmyra_graph.errors import LoadError, QueryTimeout, TooManyRequests, WorkerError
 from palmyra_graph.workers import messages
-from palmyra_graph.workers.broker import BrokerSettings
 from palmyra_graph.workers.fairness import ClientLimits
 from palmyra_graph.workers.messages import CHUNK_SIZE, Order
+from palmyra_graph.workers.settings import BrokerSettings
 
 __all__ = ["CHUNK_SIZE", "Answer", "BrokerProcess", "EngineSpec", "QueryPool"]
 
@@ -126,7 +126,7 @@ def _receive(conn: socket.socket) -> bytes:
 
 
 class BrokerProcess:
-    """A broker run by this process: ``python -m palmyra_graph.workers.broker`` on a private socket.
+    """A broker run by this process: ``python -m palmyra_graph.workers`` on a private socket.
 
     Raises (from :meth:`start`):
         LoadError: the broker could not load the graph (its message says which file, where).
@@ -142,7 +142,7 @@ class BrokerProcess:
     def start(self, *, timeout: float = READY_TIMEOUT) -> None:
         """Start the broker and wait until it has loaded the graph and listens."""
         paths = [arg for entry in sys.path if entry for arg in ("--path", entry)]
-        command = [sys.executable, "-m", "palmyra_graph.workers.broker", "--socket", self.address]
+        command = [sys.executable, "-m", "palmyra_graph.workers", "--socket", self.address]
         self.process = subprocess.Popen(
             [*command, "--settings", self.settings.to_json(), *paths],
             stdout=subprocess.PIPE,
