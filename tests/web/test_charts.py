@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from palmyra_graph.web import charts
-from palmyra_graph.web.home import DatedClaim, Figure, FigureFact, ShownTerm, Source, SourcedFact
+from palmyra_graph.web.figures import DatedClaim, Figure, FigureFact
+from palmyra_graph.web.home import ShownTerm, Source, SourcedFact
 
 
 def dated(date: str, subject: str, predicate: str, kind: str = "date") -> DatedClaim:

@@ -12,7 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from palmyra_graph.web.home import DatedClaim, FigureFact, Source, local_name
+from palmyra_graph.web.figures import DatedClaim, FigureFact
+from palmyra_graph.web.home import Source, local_name
 
 WIDTH = 760
 MARGIN = 20

@@ -4,8 +4,8 @@ Nothing here knows a date, a figure or a name: every value comes from the engine
 generic question is :func:`facts`: plain triples ``(s, p, o)`` with the claim node that
 describes each (``rdf:subject/predicate/object``, see ``docs/data-model.md``), its sources
 (``prov:wasDerivedFrom``) and qualifiers (``pal:accordingTo``, ``pal:role``, ``pal:side``,
-``pal:pointInTime``). The sections of the page compose it; figures and the timeline add one
-query each.
+``pal:pointInTime``). The sections of the page compose it; the figures and the timeline
+(:mod:`palmyra_graph.web.figures`) add one query each.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def text(term: ox.NamedNode | ox.Literal | None) -> str | None:
     return None if term is None else term.value
 
 
-def _values(iris: Iterable[str]) -> str:
+def values_list(iris: Iterable[str]) -> str:
     """IRIs as a VALUES list; NamedNode validates each, so nothing can break out of ``<>``."""
     return " ".join(str(ox.NamedNode(iri)) for iri in iris)
 
@@ -141,14 +141,14 @@ def facts(engine: Engine, subjects: Sequence[str], predicates: Sequence[str]) ->
     if not subjects or not predicates:
         return []
     sparql = _FACTS % {
-        "subjects": _values(subjects),
-        "predicates": _values(str(PAL[p]) for p in predicates),
+        "subjects": values_list(subjects),
+        "predicates": values_list(str(PAL[p]) for p in predicates),
     }
     found: dict[tuple[str, str, str], SourcedFact] = {}
     for row in rows(engine, sparql):
         key = (text(row["s"]) or "", text(row["p"]) or "", str(row["o"]))
         fact = found.get(key) or found.setdefault(key, _fact(row))
-        _add_source(fact.sources, row)
+        add_source(fact.sources, row)
     order = {str(PAL[p]): i for i, p in enumerate(predicates)}
     subject_order = {s: i for i, s in enumerate(subjects)}
     return sorted(
@@ -175,7 +175,8 @@ def _fact(row: Row) -> SourcedFact:
     )
 
 
-def _add_source(sources: list[Source], row: Row) -> None:
+def add_source(sources: list[Source], row: Row) -> None:
+    """Add the source a row names (with its reference number and title), once, in order."""
     iri = text(row["source"])
     if iri is None or any(s.iri == iri for s in sources):
         return
@@ -244,7 +245,7 @@ def _supporters(engine: Engine, supported: Sequence[str]) -> list[SourcedFact]:
     """``pal:supports`` facts whose object is one of ``supported``."""
     if not supported:
         return []
-    found = rows(engine, f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {_values(supported)} }} "
+    found = rows(engine, f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {values_list(supported)} }} "
                          "?s pal:supports ?o }")  # fmt: skip
     subjects = sorted({text(r["s"]) or "" for r in found})
     return [f for f in facts(engine, subjects, ["supports"]) if f.object.value in supported]
@@ -260,173 +261,6 @@ def commanders(engine: Engine) -> list[Commander]:
         mine = by_predicate(f for f in about if f.subject == claim.object.value)
         result.append(Commander(claim, mine.get("militaryRank", []), mine.get("fate", [])))
     return result
-
-
-@dataclass
-class Figure:
-    """A count as a value node: amount (or unknown), bound, what is counted, for whom."""
-
-    iri: str
-    label: str
-    amount: int | None
-    lower_bound: bool
-    measure: ShownTerm | None
-    party: ShownTerm | None
-    origin: ShownTerm | None = None
-    unit: ShownTerm | None = None
-    since: str | None = None
-    parts: list[Figure] = field(default_factory=list)
-
-    @property
-    def amount_text(self) -> str:
-        """The amount as the article prints it: ``4,900+``, or ``Unknown``."""
-        if self.amount is None:
-            return "Unknown"
-        return f"{self.amount:,}" + ("+" if self.lower_bound else "")
-
-
-@dataclass
-class FigureFact:
-    """The claim linking the offensive to a figure, with the figure."""
-
-    fact: SourcedFact
-    figure: Figure
-
-
-_FIGURES = """
-SELECT ?figure ?label ?amount ?lower ?measure ?measureLabel ?party ?partyLabel ?origin
-       ?originLabel ?unit ?unitLabel ?since ?part
-WHERE {
-  VALUES ?figure { %s }
-  OPTIONAL { ?figure rdfs:label ?label }
-  OPTIONAL { ?figure pal:amount ?amount }
-  OPTIONAL { ?figure pal:isLowerBound ?lower }
-  OPTIONAL { ?figure pal:measure ?measure OPTIONAL { ?measure rdfs:label ?measureLabel } }
-  OPTIONAL { ?figure pal:party ?party OPTIONAL { ?party rdfs:label ?partyLabel } }
-  OPTIONAL { ?figure pal:origin ?origin OPTIONAL { ?origin rdfs:label ?originLabel } }
-  OPTIONAL { ?figure pal:unit ?unit OPTIONAL { ?unit rdfs:label ?unitLabel } }
-  OPTIONAL { ?figure pal:since ?since }
-  OPTIONAL { ?figure pal:hasPart ?part }
-}
-"""
-
-
-def figures(engine: Engine) -> dict[str, list[FigureFact]]:
-    """Strength, reinforcements and casualties, keyed by property local name."""
-    links = facts(engine, [OFFENSIVE], FIGURE_LINKS)
-    described = _figures(engine, [f.object.value for f in links])
-    grouped: dict[str, list[FigureFact]] = {name: [] for name in FIGURE_LINKS}
-    for link in links:
-        figure = described.get(link.object.value)
-        if figure is not None:
-            grouped[local_name(link.predicate)].append(FigureFact(link, figure))
-    for items in grouped.values():
-        items.sort(key=lambda i: (i.figure.party.label if i.figure.party else "", i.figure.label))
-    return grouped
-
-
-def _figures(engine: Engine, iris: Sequence[str]) -> dict[str, Figure]:
-    """Figures by IRI, with their breakdown parts (one level, as the data model has it)."""
-    if not iris:
-        return {}
-    found: dict[str, Figure] = {}
-    part_iris: dict[str, list[str]] = {}
-    for row in rows(engine, _FIGURES % _values(iris)):
-        iri = text(row["figure"]) or ""
-        if iri not in found:
-            found[iri] = _figure(iri, row)
-        part = text(row["part"])
-        if part and part not in part_iris.setdefault(iri, []):
-            part_iris[iri].append(part)
-    parts = _figures(engine, sorted({p for ps in part_iris.values() for p in ps}))
-    for iri, figure in found.items():
-        figure.parts = [parts[p] for p in part_iris.get(iri, []) if p in parts]
-    return found
-
-
-def _figure(iri: str, row: Row) -> Figure:
-    amount = text(row["amount"])
-
-    def labelled(name: str) -> ShownTerm | None:
-        term = row[name]
-        return value_of(term, row[f"{name}Label"]) if term is not None else None
-
-    return Figure(
-        iri=iri,
-        label=text(row["label"]) or local_name(iri),
-        amount=int(amount) if amount is not None and amount.isdigit() else None,
-        lower_bound=text(row["lower"]) in ("true", "1"),
-        measure=labelled("measure"),
-        party=labelled("party"),
-        origin=labelled("origin"),
-        unit=labelled("unit"),
-        since=text(row["since"]),
-    )
-
-
-@dataclass
-class DatedClaim:
-    """A claim that carries a date: a date-valued fact, a point in time, or a figure's start."""
-
-    date: str
-    claim: str
-    subject: ShownTerm
-    predicate: ShownTerm
-    object: ShownTerm
-    kind: str  # "date" (the object is the date), "pointInTime", or "since"
-    sources: list[Source] = field(default_factory=list)
-
-
-_DATED = """
-SELECT ?claim ?s ?sLabel ?p ?pLabel ?o ?oLabel ?date ?kind ?source ?ref ?title
-WHERE {
-  {
-    ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
-    FILTER(isLiteral(?o) && datatype(?o) = xsd:date)
-    BIND(?o AS ?date) BIND("date" AS ?kind)
-  } UNION {
-    ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; pal:pointInTime ?date .
-    BIND("pointInTime" AS ?kind)
-  } UNION {
-    ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o . ?o pal:since ?date .
-    BIND("since" AS ?kind)
-  }
-  FILTER(isLiteral(?date) && datatype(?date) = xsd:date)
-  OPTIONAL { ?s rdfs:label ?sLabel }
-  OPTIONAL { ?p rdfs:label ?pLabel }
-  OPTIONAL { ?o rdfs:label ?oLabel }
-  OPTIONAL {
-    ?claim prov:wasDerivedFrom ?source .
-    OPTIONAL { ?source pal:referenceNumber ?ref }
-    OPTIONAL { ?source schema:headline ?title }
-  }
-}
-"""
-
-
-def dated_claims(engine: Engine) -> list[DatedClaim]:
-    """Every claim that carries an ``xsd:date``, in date order (the timeline's marks)."""
-    found: dict[tuple[str, str], DatedClaim] = {}
-    for row in rows(engine, _DATED):
-        key = (text(row["claim"]) or "", text(row["kind"]) or "")
-        item = found.get(key)
-        if item is None:
-            item = found[key] = _dated(row)
-        _add_source(item.sources, row)
-    return sorted(found.values(), key=lambda d: (d.date, d.subject.label, d.predicate.label))
-
-
-def _dated(row: Row) -> DatedClaim:
-    s, p, o = row["s"], row["p"], row["o"]
-    assert s is not None and p is not None and o is not None
-    return DatedClaim(
-        date=text(row["date"]) or "",
-        claim=text(row["claim"]) or "",
-        subject=value_of(s, row["sLabel"]),
-        predicate=value_of(p, row["pLabel"]),
-        object=value_of(o, row["oLabel"]),
-        kind=text(row["kind"]) or "date",
-    )
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, render_template, request
 
 from palmyra_graph.graph.namespaces import PREFIXES
-from palmyra_graph.web import charts, home
+from palmyra_graph.web import charts, figures, home
 from palmyra_graph.web.context import engine_of
 from palmyra_graph.web.examples import find, load_examples
 
@@ -50,8 +50,8 @@ def long_date(iso: str | None) -> str:
 def index() -> str:
     """The offensive at a glance, every item read from the graph now."""
     engine = engine_of(current_app)
-    figures = home.figures(engine)
-    dated = home.dated_claims(engine)
+    counts = figures.figures(engine)
+    dated = figures.dated_claims(engine)
     return render_template(
         "home.html",
         title=home.title(engine),
@@ -59,10 +59,10 @@ def index() -> str:
         overview=home.overview(engine),
         sides=home.sides(engine),
         commanders=home.commanders(engine),
-        figures=figures,
+        figures=counts,
         dated=dated,
         timeline=charts.timeline(dated),
-        chart=charts.casualty_chart(figures["casualties"]),
+        chart=charts.casualty_chart(counts["casualties"]),
         offensive=home.OFFENSIVE,
         examples=load_examples(_queries_dir()),
     )
