@@ -17,10 +17,9 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from palmyra_graph.cli import main
-from palmyra_graph.graph import resources
+from palmyra_graph.graph import formats, resources
 from palmyra_graph.graph.export import CONTEXT_FILE, export_files, export_format
 from palmyra_graph.graph.loader import graph_name
-from palmyra_graph.query import formats
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = (FIXTURES / "mini-ontology.ttl", FIXTURES / "mini-data.ttl")
@@ -138,7 +137,7 @@ def test_two_exports_in_one_process_are_byte_identical(files: tuple[Path, ...]) 
 
 _HASH_ALL = """
 import hashlib, sys
-from palmyra_graph.query import formats
+from palmyra_graph.graph import formats
 from palmyra_graph.graph import resources
 from palmyra_graph.graph.export import export_files
 for fmt in formats.DUMP_FORMATS:

@@ -12,9 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib.namespace import DCTERMS, OWL, RDF, VOID
 
-from palmyra_graph.graph import resources
+from palmyra_graph.graph import formats, resources
 from palmyra_graph.graph.export import CONTEXT_FILE, export_files
-from palmyra_graph.query import formats
 from palmyra_graph.testing import LiveServer
 
 FIXTURES = Path(__file__).parent.parent / "export" / "fixtures"

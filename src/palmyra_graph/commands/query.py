@@ -18,10 +18,10 @@ import pyoxigraph as ox
 
 from palmyra_graph.commands._options import data_option
 from palmyra_graph.errors import QueryRefused
+from palmyra_graph.graph import formats
+from palmyra_graph.graph.formats import Format
 from palmyra_graph.graph.namespaces import PREFIXES
-from palmyra_graph.query import formats
 from palmyra_graph.query.engine import OxigraphEngine, QueryResult
-from palmyra_graph.query.formats import Format
 from palmyra_graph.query.remote import RemoteEngine
 from palmyra_graph.query.results import render_table
 from palmyra_graph.query.text import UPDATE_KEYWORDS, inspect

@@ -1,2 +1,3 @@
 """The graph itself: the bundled files, loading them (one named graph per file), claim IRIs,
-namespaces, validation with the SHACL shapes, deterministic export. No engine, no HTTP."""
+namespaces, the RDF and result formats (media types, suffixes, as plain data), validation with
+the SHACL shapes, deterministic export. It imports nothing else of the package."""

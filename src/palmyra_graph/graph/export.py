@@ -25,11 +25,11 @@ from rdflib.compare import to_canonical_graph
 from rdflib.term import BNode, Node, URIRef
 
 from palmyra_graph.errors import LoadError, NotAcceptable
+from palmyra_graph.graph import formats
+from palmyra_graph.graph.formats import Format
 from palmyra_graph.graph.loader import LoadedGraph, graph_name, rdf_format
 from palmyra_graph.graph.namespaces import GRAPH, PREFIXES
 from palmyra_graph.graph.resources import ROOT
-from palmyra_graph.query import formats
-from palmyra_graph.query.formats import Format
 
 CONTEXT_FILE = ROOT / "ontology" / "context.jsonld"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from palmyra_graph.errors import NotAcceptable, QueryError
-from palmyra_graph.query.formats import DUMP_FORMATS, RESULT_FORMATS, by_name
+from palmyra_graph.graph.formats import DUMP_FORMATS, RESULT_FORMATS, by_name
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
+from palmyra_graph.graph import formats
 from palmyra_graph.graph.export import CONTEXT_FILE, export_files
-from palmyra_graph.query import formats
-from palmyra_graph.query.formats import Format
+from palmyra_graph.graph.formats import Format
 
 bp = Blueprint("dumps", __name__)
 

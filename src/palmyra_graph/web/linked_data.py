@@ -25,9 +25,9 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from palmyra_graph.errors import NotAcceptable
+from palmyra_graph.graph import formats
 from palmyra_graph.graph.export import export_files, graph_from_triples, serialize_graph
-from palmyra_graph.query import formats
-from palmyra_graph.query.formats import Format
+from palmyra_graph.graph.formats import Format
 from palmyra_graph.web.context import engine_of
 from palmyra_graph.web.dumps import Download, modified_time, send
 from palmyra_graph.web.entity import build_page

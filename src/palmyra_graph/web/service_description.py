@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from palmyra_graph.graph.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from palmyra_graph.query.engine import Engine
-from palmyra_graph.query.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"

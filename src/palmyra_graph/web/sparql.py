@@ -32,8 +32,7 @@ from palmyra_graph.errors import (
     RequestTooLarge,
     UnsupportedMediaType,
 )
-from palmyra_graph.query.answer import QueryJob, answer_job
-from palmyra_graph.query.formats import (
+from palmyra_graph.graph.formats import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     RESULTS_JSON,
@@ -42,6 +41,7 @@ from palmyra_graph.query.formats import (
     by_name,
     negotiate,
 )
+from palmyra_graph.query.answer import QueryJob, answer_job
 from palmyra_graph.query.guard import check_query
 from palmyra_graph.web.context import client_address, engine_of, pool_of, public_url
 from palmyra_graph.web.service_description import service_description

@@ -21,9 +21,9 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, VOID, XSD
 
 from palmyra_graph.errors import NotAcceptable
+from palmyra_graph.graph import formats
 from palmyra_graph.graph.export import graph_from_triples, serialize_graph
 from palmyra_graph.graph.namespaces import PAL, WD
-from palmyra_graph.query import formats
 from palmyra_graph.query.engine import Engine
 from palmyra_graph.web.context import engine_of, public_url
 from palmyra_graph.web.dumps import dump_filename
