@@ -62,6 +62,7 @@ class _Worker:
     born: float
     ready: bool = False
     job: _Job | None = None
+    retiring: bool = False
     tail: bytearray = field(default_factory=bytearray)
 
 
@@ -84,6 +85,8 @@ class Broker(EventLoop):
         self.waiting: OrderedDict[str, deque[_Job]] = OrderedDict()
         self.fairness = Fairness(settings.limits)
         self.stopping: float | None = None
+        #: workers that left after a job for a fresh fork (memory they had made their own)
+        self.retired = 0
         self.parent = os.getppid()
         self.watch(listener.fileno(), select.EPOLLIN, self._accept)
 
@@ -240,7 +243,8 @@ class Broker(EventLoop):
 
     def _free_worker(self, federated: bool) -> _Worker | None:
         for worker in self.workers.values():
-            if worker.ready and worker.job is None and worker.federated == federated:
+            free = worker.ready and worker.job is None and not worker.retiring
+            if free and worker.federated == federated:
                 return worker
         return None
 
@@ -269,7 +273,9 @@ class Broker(EventLoop):
     def _spawn(self, *, federated: bool) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         read_end, write_end = os.pipe()
-        confinement = Confinement(network=federated, memory=self.settings.memory)
+        confinement = Confinement(
+            network=federated, memory=self.settings.memory, recycle=self.settings.recycle
+        )
         pid = os.fork()
         if pid == 0:  # the child: keep only its own ends, then work
             try:
@@ -313,9 +319,14 @@ class Broker(EventLoop):
         elif message == messages.READY:
             worker.ready = True
             self._dispatch()
-        elif worker.job is not None:  # DONE or ABANDONED
+        elif worker.job is not None:  # DONE, RETIRING or ABANDONED
             job, worker.job = worker.job, None
             self._end(job)
+            if message == messages.RETIRING:  # it leaves after its last word: a fork now
+                worker.retiring = True
+                self.retired += 1
+                if self.stopping is None:
+                    self._spawn(federated=worker.federated)
             self._dispatch()
 
     def _worker_stderr(self, worker: _Worker) -> None:
@@ -332,6 +343,9 @@ class Broker(EventLoop):
     def _died(self, worker: _Worker) -> None:
         _, status = os.waitpid(worker.pid, 0)
         self._worker_stderr(worker)  # what it said last
+        if worker.retiring and worker.job is None and os.WIFEXITED(status):
+            self._forget(worker, None, replace=False)  # its successor is forked already
+            return
         error = diagnosis.explain(status, bytes(worker.tail), memory=self.settings.memory)
         said = bytes(worker.tail).decode("utf-8", "replace").strip().splitlines()[-1:]
         last = f" (it said: {said[0][:300]})" if said else ""
@@ -353,7 +367,7 @@ class Broker(EventLoop):
         except ProcessLookupError:
             pass
 
-    def _forget(self, worker: _Worker, error: PalmyraError | None) -> None:
+    def _forget(self, worker: _Worker, error: PalmyraError | None, *, replace: bool = True) -> None:
         self.unwatch(worker.control.fileno())
         self.unwatch(worker.stderr)
         worker.control.close()
@@ -362,7 +376,7 @@ class Broker(EventLoop):
         if worker.job is not None:
             self._end(worker.job, error)
             worker.job = None
-        if self.stopping is None:
+        if replace and not worker.retiring and self.stopping is None:
             self._spawn(federated=worker.federated)
 
     # -- shutdown -------------------------------------------------------------------------

@@ -22,7 +22,9 @@ kind   from → to        body
 
 Between the broker and a worker, over their own socket pair: ``D`` (broker → worker, with the
 client's connection as ``SCM_RIGHTS``) gives a job; ``r`` (ready), ``d`` (done, sent before
-the worker's last message to the client) and ``a`` (abandoned: the client went away) answer.
+the worker's last message to the client), ``x`` (done, and leaving: the worker has copied
+enough of the shared graph, see :mod:`palmyra_graph.workers.worker`) and ``a`` (abandoned:
+the client went away) answer.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ MAX_MESSAGE = CHUNK_SIZE + 1024
 
 QUERY, SERVICE, JOB = b"Q", b"S", b"J"
 META, CHUNK, END, WHOLE, ERROR, REFUSED = b"M", b"C", b"E", b"W", b"X", b"R"
-DISPATCH, READY, DONE, ABANDONED = b"D", b"r", b"d", b"a"
+DISPATCH, READY, DONE, ABANDONED, RETIRING = b"D", b"r", b"d", b"a", b"x"
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,7 @@ class QueryPool:
         federated_size: workers that may reach the network, for queries whose SERVICE
             endpoints are all allow-listed.
         memory: bytes a worker may allocate beyond its start (0: no cap).
+        recycle: bytes a worker may make its own before a fresh fork takes its place (0: never).
         limits: what each client may use.
     """
 
@@ -217,6 +218,7 @@ class QueryPool:
     address: str | None = None
     federated_size: int = 0
     memory: int = 0
+    recycle: int = 0
     limits: ClientLimits = field(default_factory=ClientLimits)
     _broker: BrokerProcess | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -230,6 +232,7 @@ class QueryPool:
             federated_workers=self.federated_size,
             timeout=self.timeout,
             memory=self.memory,
+            recycle=self.recycle,
             limits=self.limits,
         )
 
