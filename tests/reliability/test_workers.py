@@ -85,3 +85,44 @@ def test_a_client_that_stops_reading_gets_its_worker_replaced(pool: QueryPool) -
         pids.add(answer.meta)
     assert len(pids) <= 2
     assert pids <= set(pool.pids())
+
+
+def test_a_killed_worker_is_replaced_by_a_fork_without_a_reload(tmp_path: Path) -> None:
+    # The graph is loaded once, in the broker: once the file is gone, a worker killed past
+    # the budget is still replaced, by a fork of what the broker holds.
+    path = tmp_path / "data.ttl"
+    path.write_text(DATA, encoding="utf-8")
+    queries = QueryPool(EngineSpec(data_files=(str(path),)), size=1, timeout=1.0)
+    try:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        assert b'"value":"200"' in queries.run(count_job, count).body()
+        path.unlink()
+        first = queries.pids()
+        with pytest.raises(QueryTimeout):
+            queries.run(count_job, RUNAWAY).body()
+        assert b'"value":"200"' in queries.run(count_job, count).body()
+        assert queries.pids() != first
+    finally:
+        queries.close()
+
+
+def test_a_worker_that_copied_its_share_of_the_graph_makes_way_for_a_fresh_fork(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "data.nt"
+    path.write_text(
+        "".join(f'<http://e/s{i}> <http://e/p> "value {i}" .\n' for i in range(20_000)),
+        encoding="utf-8",
+    )
+    spec = EngineSpec(data_files=(str(path),))
+    queries = QueryPool(spec, size=1, timeout=10.0, recycle=1024 * 1024)
+    try:
+        scan = "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"
+        before = queries.stats()
+        for _ in range(3):  # each scan writes to every node it reads: far past 1 MB
+            assert b'"value":"20000"' in queries.run(count_job, scan).body()
+        after = queries.stats()
+        assert after["retired"] - before["retired"] == 3
+        assert not set(after["workers"]) & set(before["workers"])
+    finally:
+        queries.close()

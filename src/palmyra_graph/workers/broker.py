@@ -149,6 +149,8 @@ class Broker(EventLoop):
     def _service(self, conn: socket.socket, request: str) -> None:
         if request == "pids":
             reply: Any = sorted(self.workers)
+        elif request == "stats":
+            reply = {"workers": sorted(self.workers), "retired": self.retired}
         else:
             reply = None
         try:

@@ -271,13 +271,22 @@ class QueryPool:
 
     def pids(self) -> list[int]:
         """Process ids of the live workers (for tests and monitoring)."""
+        return list(self._service("pids") or [])
+
+    def stats(self) -> dict[str, Any]:
+        """The broker's counters: ``workers`` (pids) and ``retired`` (workers that made way
+        for a fresh fork after copying their share of the graph)."""
+        stats: dict[str, Any] = self._service("stats") or {}
+        return stats
+
+    def _service(self, request: str) -> Any:
         conn = self._connect()
         try:
-            conn.send(messages.pack(messages.SERVICE, "pids"))
+            conn.send(messages.pack(messages.SERVICE, request))
             reply = _receive(conn)
         finally:
             conn.close()
-        return list(messages.unpack(reply)) if reply[:1] == messages.SERVICE else []
+        return messages.unpack(reply) if reply[:1] == messages.SERVICE else None
 
     def _connect(self) -> socket.socket:
         conn = messages.seqpacket()
