@@ -6,6 +6,7 @@ the same store is converted to an rdflib graph when pySHACL or a serializer need
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,3 +127,18 @@ def load(paths: Sequence[Path | str] | None = None) -> LoadedGraph:
         if name is not None:
             graphs[name] = path
     return LoadedGraph(store=store, files=files, graphs=graphs)
+
+
+def fingerprint(paths: Sequence[Path | str]) -> str:
+    """A digest of where a graph comes from: each file's path, size and modification time
+    (every file below a directory, for an on-disk store). Cheap at any size; any change to a
+    file changes it."""
+    digest = hashlib.sha256()
+    for path in map(Path, paths):
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            try:
+                status = file.stat()
+            except OSError:
+                continue
+            digest.update(f"{file.resolve()}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

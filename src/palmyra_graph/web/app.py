@@ -11,9 +11,12 @@ from flask import Config, Flask, Response, has_request_context, redirect, reques
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from palmyra_graph import __version__
 from palmyra_graph.errors import PalmyraError, SettingError, TooManyRequests
 from palmyra_graph.graph import resources
+from palmyra_graph.graph.loader import fingerprint
 from palmyra_graph.graph.namespaces import BASE
+from palmyra_graph.query.cache import AnswerCache, request_key
 from palmyra_graph.query.engine import Engine, OxigraphEngine
 from palmyra_graph.query.guard import allow_list
 from palmyra_graph.workers.fairness import ClientLimits
@@ -59,6 +62,11 @@ DEFAULTS: dict[str, Any] = {
     "FEDERATED_WORKERS": 1,
     # The example questions of the query page (NAME.rq, with their answers beside them).
     "QUERIES_DIR": str(resources.QUERIES_DIR),
+    # Bytes of whole answers each server process keeps to answer a repeated query without
+    # evaluating it (the graph does not change while served); 0 turns the cache off.
+    "CACHE_BYTES": 64 * 2**20,
+    # Seconds browsers and proxies may reuse a GET answer (Cache-Control: public, max-age).
+    "CACHE_MAX_AGE": 300,
     # Largest request body accepted, in bytes (413 beyond).
     "MAX_CONTENT_LENGTH": 1_000_000,
     # The URL the app's root is published at (``https://palmyra.example/``): the base of every
@@ -86,6 +94,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pool = query_pool(app.config)
     app.extensions["palmyra.pool"] = pool
     app.extensions["palmyra.engine"] = _engine(app.config, pool)
+    app.extensions["palmyra.cache"] = AnswerCache(int(app.config["CACHE_BYTES"]))
+    app.extensions["palmyra.fingerprint"] = graph_fingerprint(app.config)
     _register_blueprints(app)
     app.before_request(_relative_redirect)
     app.register_error_handler(PalmyraError, _palmyra_error)
@@ -149,6 +159,15 @@ def query_pool(config: Mapping[str, Any]) -> QueryPool | None:
         recycle=int(config["QUERY_RECYCLE"]) * 2**20,
         limits=limits,
     )
+
+
+def graph_fingerprint(config: Mapping[str, Any]) -> str:
+    """What identifies the served graph: the files (or the store) it is read from, and this
+    version; "" for a remote store, whose data may change while it is served."""
+    if config["REMOTE"]:
+        return ""
+    sources = [config["STORE"]] if config["STORE"] else config["DATA_FILES"]
+    return request_key(__version__, fingerprint(sources))
 
 
 def _requester() -> str:
