@@ -1,14 +1,17 @@
 """The whole graph, or a part of it, written in one RDF format, deterministically.
 
-Same input, same bytes, in any process: blank nodes get labels computed from the graph's
-content (rdflib's canonical labelling, after Hogan's algorithm), every graph is rebuilt in
-sorted order before rdflib's serialisers walk it, N-Triples and N-Quads lines are sorted, and
-JSON-LD arrays are sorted. Triple formats hold the merge of every named graph; N-Quads and
-TriG keep each named graph (``graph:ontology``, ``graph:data`` for the bundled files).
+Same input, same bytes, in any process: the files are parsed again (not read from the
+store), blank nodes get labels computed from the dataset's content (Oxigraph's
+canonicalisation), and every format is written by an engine serialiser from the sorted
+N-Triples (or N-Quads) lines, so the order never depends on a hash or a parse. Triple formats
+hold the merge of every named graph; N-Quads and TriG keep each named graph
+(``graph:ontology``, ``graph:data`` for the bundled files).
+
+Entity pages and VoID (small graphs built with rdflib) go through :func:`serialize_graph`.
 
 JSON-LD is compacted against the project's context, ``ontology/context.jsonld``
 (https://www.w3.org/TR/json-ld11/#compacted-document-form), embedded in the document so that
-it reads without fetching anything.
+it reads without fetching anything; dumps by :mod:`.jsonld`, pages by rdflib.
 """
 
 from __future__ import annotations
@@ -21,13 +24,12 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.compare import to_canonical_graph
-from rdflib.term import BNode, Node, URIRef
+from rdflib.term import Node, URIRef
 
-from palmyra_graph.errors import LoadError, NotAcceptable
-from palmyra_graph.graph import formats
+from palmyra_graph.errors import NotAcceptable
+from palmyra_graph.graph import formats, jsonld, lines
 from palmyra_graph.graph.formats import Format
-from palmyra_graph.graph.loader import LoadedGraph, graph_name, rdf_format
+from palmyra_graph.graph.loader import LoadedGraph
 from palmyra_graph.graph.namespaces import GRAPH, PREFIXES
 from palmyra_graph.graph.resources import ROOT
 
@@ -37,6 +39,9 @@ CONTEXT_FILE = ROOT / "ontology" / "context.jsonld"
 QUAD_FORMATS = (formats.NQUADS, formats.TRIG)
 
 Triple = tuple[Node, Node, Node]
+#: TriG names the bundled graphs graph:ontology and graph:data.
+_PREFIXES = dict(sorted(PREFIXES.items()))
+_TRIG_PREFIXES = dict(sorted({"graph": str(GRAPH), **PREFIXES}.items()))
 
 
 @cache
@@ -68,59 +73,39 @@ def export(loaded: LoadedGraph, fmt: Format) -> bytes:
 def export_files(files: Sequence[Path | str], fmt: Format) -> bytes:
     """The graph of ``files`` (each a named graph, as the loader names them) in ``fmt``.
 
+    Every format is written by Oxigraph's serialisers (JSON-LD by :mod:`.jsonld`) from the
+    sorted lines of :func:`.lines.graph_lines`, so the order is the same in any process.
+
     Raises:
         LoadError: a file cannot be read or parsed.
+        NotAcceptable: ``fmt`` is not a dump format.
     """
-    graphs = canonical_graphs([Path(f) for f in files])
-    if fmt in QUAD_FORMATS:
-        return _serialize_dataset(graphs, fmt)
-    merged = _sorted_graph(triple for _, graph in graphs for triple in graph)
-    return serialize_graph(merged, fmt)
+    graphs = lines.graph_lines([Path(f) for f in files])
+    if fmt == formats.NQUADS:
+        return lines.nquads(graphs)
+    if fmt == formats.TRIG:
+        quads = ox.parse(lines.nquads(graphs, by_graph=True), format=ox.RdfFormat.N_QUADS)
+        return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=_TRIG_PREFIXES) or b""
+    ntriples = lines.merged(graphs)
+    if fmt == formats.NTRIPLES:
+        return ntriples
+    return serialize_sorted(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES), fmt)
 
 
-def canonical_graphs(files: Sequence[Path]) -> list[tuple[str | None, rdflib.Graph]]:
-    """Each graph of the loaded files, sorted by name (the default graph, if any, last), with
-    content-derived blank node labels that are distinct across graphs.
+def serialize_sorted(triples: Iterable[ox.Triple], fmt: Format) -> bytes:
+    """Triples, already in the order to write them, as Turtle, JSON-LD or RDF/XML.
 
-    The files are read again rather than the store: Oxigraph's store normalises literals
-    (``"283"^^xsd:nonNegativeInteger`` comes back as ``xsd:integer``, oxigraph issue 526), and
-    an export must give back what the files say.
+    Raises:
+        NotAcceptable: ``fmt`` is none of these.
     """
-    by_graph = _source_triples(files)
-    names = sorted(by_graph, key=lambda name: (name is None, name or ""))
-    return [(name, _canonical(by_graph[name], index)) for index, name in enumerate(names)]
-
-
-def _source_triples(files: Iterable[Path]) -> dict[str | None, list[ox.Triple]]:
-    by_graph: dict[str | None, list[ox.Triple]] = {}
-    for path in files:
-        fmt = rdf_format(path)
-        name = None if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG) else graph_name(path)
-        try:
-            quads = list(ox.parse(path=path, format=fmt, base_iri=path.resolve().as_uri()))
-        except (OSError, SyntaxError) as exc:
-            raise LoadError(f"cannot read for export: {exc}", where=str(path)) from exc
-        for quad in quads:
-            graph = name or (None if quad.graph_name == ox.DefaultGraph() else quad.graph_name)
-            key = graph.value if isinstance(graph, ox.NamedNode) else graph
-            by_graph.setdefault(key, []).append(quad.triple)
-    return by_graph
-
-
-def _canonical(triples: list[ox.Triple], index: int) -> rdflib.Graph:
-    graph = rdflib.Graph(bind_namespaces="none")
-    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
-    canonical = to_canonical_graph(graph)
-    # Canonical labels depend only on a node's surroundings: the graph index keeps two
-    # look-alike blank nodes of different files apart, as they are in the store.
-    return _sorted_graph(
-        tuple(_relabel(term, index) for term in triple)  # type: ignore[misc]
-        for triple in canonical
-    )
-
-
-def _relabel(term: Node, index: int) -> Node:
-    return BNode(f"g{index}{term}") if isinstance(term, BNode) else term
+    triples = (quad.triple if isinstance(quad, ox.Quad) else quad for quad in triples)
+    if fmt == formats.TURTLE:
+        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_PREFIXES) or b""
+    if fmt == formats.JSONLD:
+        return jsonld.document(triples, jsonld_context())
+    if fmt == formats.RDFXML:
+        return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_PREFIXES) or b""
+    raise NotAcceptable(f"{fmt.media_type} is not a dump format for one graph")
 
 
 def _sorted_graph(triples: Iterable[Triple], identifier: str | None = None) -> rdflib.Graph:
@@ -176,46 +161,10 @@ def _used_prefixes(graph: rdflib.Graph) -> dict[str, str]:
     }
 
 
-def _serialize_dataset(graphs: list[tuple[str | None, rdflib.Graph]], fmt: Format) -> bytes:
-    if fmt == formats.NQUADS:
-        lines = []
-        for name, graph in graphs:
-            suffix = f" <{name}> ." if name else " ."
-            for line in graph.serialize(format="nt", encoding="utf-8").decode().splitlines():
-                if line.strip():
-                    lines.append(line.removesuffix(" .") + suffix)
-        return "".join(line + "\n" for line in sorted(set(lines))).encode("utf-8")
-    return _trig(graphs)
-
-
-def _trig(graphs: list[tuple[str | None, rdflib.Graph]]) -> bytes:
-    """TriG written graph by graph in name order (rdflib's TriG writer orders graphs by hash):
-    the prefixes once, then each graph's pretty Turtle body inside ``GRAPH <name> { }``."""
-    prefixes = {"graph": str(GRAPH), **PREFIXES}
-    head = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(prefixes.items()))
-    blocks = []
-    for name, graph in graphs:
-        body = graph.serialize(format="turtle", encoding="utf-8").decode("utf-8")
-        body = "\n".join(line for line in body.splitlines() if not line.startswith("@prefix"))
-        # Not indented: a multi-line literal's continuation lines must stay as they are.
-        label = _graph_label(name, prefixes)
-        blocks.append(f"{label} {{\n{body.strip()}\n}}\n" if label else f"{{\n{body.strip()}\n}}\n")
-    return (head + "\n" + "\n".join(blocks)).encode("utf-8")
-
-
-def _graph_label(name: str | None, prefixes: dict[str, str]) -> str:
-    if name is None:
-        return ""
-    for prefix, namespace in prefixes.items():
-        local = name.removeprefix(namespace)
-        if local != name and local.replace("-", "").replace("_", "").isalnum():
-            return f"GRAPH {prefix}:{local}"
-    return f"GRAPH <{name}>"
-
-
 def _sorted_lines(data: bytes) -> bytes:
-    lines = sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
-    return "".join(line + "\n" for line in lines).encode("utf-8")
+    """Each distinct line once, in byte order (code point order for UTF-8)."""
+    lines = sorted(set(data.splitlines()) - {b""})
+    return b"".join(line + b"\n" for line in lines)
 
 
 def _jsonld(graph: rdflib.Graph) -> bytes:
