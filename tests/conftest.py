@@ -49,6 +49,15 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dumps_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every app and server of the session writes its dumps here, not in the user's cache."""
+    directory = tmp_path_factory.mktemp("dumps")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PALMYRA_DUMPS_DIR", str(directory))
+        yield directory
+
+
 @pytest.fixture(scope="session")
 def app() -> Flask:
     """The app on the bundled ontology and data (read-only, so shared by the session)."""

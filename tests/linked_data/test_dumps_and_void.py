@@ -11,6 +11,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from rdflib.namespace import DCTERMS, OWL, RDF, VOID
+from werkzeug.test import TestResponse
 
 from palmyra_graph.graph import formats, resources
 from palmyra_graph.graph.export import CONTEXT_FILE, export_files
@@ -21,11 +22,19 @@ MINI = (FIXTURES / "mini-ontology.ttl", FIXTURES / "mini-data.ttl")
 DATASET = rdflib.URIRef("https://w3id.org/palmyra/dataset")
 
 
+def _get(client: FlaskClient, url: str, **headers: str) -> TestResponse:
+    """GET, read and close (a dump is streamed from its file, which closing releases)."""
+    response = client.get(url, headers=headers)
+    response.get_data()
+    response.close()
+    return response
+
+
 @pytest.mark.parametrize("fmt", formats.DUMP_FORMATS, ids=lambda f: f.names[0])
 def test_each_dump_is_the_export_with_type_name_and_validators(
     mini: FlaskClient, fmt: formats.Format
 ) -> None:
-    response = mini.get(f"/dumps/palmyra{fmt.suffix}")
+    response = _get(mini, f"/dumps/palmyra{fmt.suffix}")
     assert response.status_code == 200
     assert response.data == export_files(MINI, fmt)
     assert response.mimetype == fmt.media_type
@@ -35,22 +44,22 @@ def test_each_dump_is_the_export_with_type_name_and_validators(
 
 
 def test_a_conditional_get_with_the_etag_or_the_date_is_304(mini: FlaskClient) -> None:
-    first = mini.get("/dumps/palmyra.ttl")
-    by_etag = mini.get("/dumps/palmyra.ttl", headers={"If-None-Match": first.headers["ETag"]})
+    first = _get(mini, "/dumps/palmyra.ttl")
+    by_etag = _get(mini, "/dumps/palmyra.ttl", **{"If-None-Match": first.headers["ETag"]})
     assert by_etag.status_code == 304
     assert by_etag.data == b""
-    by_date = mini.get(
-        "/dumps/palmyra.ttl", headers={"If-Modified-Since": first.headers["Last-Modified"]}
+    by_date = _get(
+        mini, "/dumps/palmyra.ttl", **{"If-Modified-Since": first.headers["Last-Modified"]}
     )
     assert by_date.status_code == 304
-    stale = mini.get("/dumps/palmyra.ttl", headers={"If-None-Match": '"not-this-one"'})
+    stale = _get(mini, "/dumps/palmyra.ttl", **{"If-None-Match": '"not-this-one"'})
     assert stale.status_code == 200
     assert stale.data == first.data
 
 
 def test_unknown_dump_names_are_404(mini: FlaskClient) -> None:
     for name in ("palmyra.n3", "other.ttl", "..%2Fpyproject.toml"):
-        assert mini.get(f"/dumps/{name}").status_code == 404, name
+        assert _get(mini, f"/dumps/{name}").status_code == 404, name
 
 
 def test_the_index_links_every_dump(mini: FlaskClient) -> None:
@@ -130,7 +139,7 @@ def test_void_links_the_endpoint_dumps_licence_and_the_wikidata_linkset(
     dumps = sorted(str(d) for d in void.objects(DATASET, VOID.dataDump))
     assert len(dumps) == len(formats.DUMP_FORMATS)
     for url in dumps:
-        assert mini.get(url.removeprefix("http://localhost")).status_code == 200, url
+        assert _get(mini, url.removeprefix("http://localhost")).status_code == 200, url
     [linkset] = void.subjects(RDF.type, VOID.Linkset)
     assert void.value(linkset, VOID.linkPredicate) == OWL.sameAs
     assert void.value(linkset, VOID.subjectsTarget) == DATASET

@@ -36,6 +36,7 @@ from palmyra_graph.web import SETTINGS_VARIABLE, create_app
 from palmyra_graph.web.app import query_pool
 from palmyra_graph.web.app import settings as app_settings
 from palmyra_graph.web.context import engine_of
+from palmyra_graph.web.dumps import writer_command
 from palmyra_graph.workers.engine import BrokerEngine
 from palmyra_graph.workers.pool import BrokerProcess
 
@@ -106,10 +107,13 @@ def _run(
     with tempfile.TemporaryDirectory(prefix="palmyra-serve-") as private:
         upstream = Path(private) / "http.sock"
         front = _start_gate(gate, listen, upstream)
-        children = [front] + ([broker.process] if broker and broker.process else [])
+        # Every dump written once, now, rather than by the first request that wants it.
+        writer = subprocess.Popen(writer_command(app_settings(settings.app)))
+        children = [front, writer] + ([broker.process] if broker and broker.process else [])
         try:
             _run_granian(settings, gate, upstream, children)
         finally:
+            _stop_child(writer)
             _stop_child(front)
             if broker is not None:
                 broker.close()

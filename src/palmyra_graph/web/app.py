@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "FEDERATED_WORKERS": 1,
     # The example questions of the query page (NAME.rq, with their answers beside them).
     "QUERIES_DIR": str(resources.QUERIES_DIR),
+    # Where dumps are written once, under the graph's fingerprint, and streamed from (empty:
+    # $XDG_CACHE_HOME/palmyra-graph/dumps).
+    "DUMPS_DIR": "",
     # Bytes of whole answers each server process keeps to answer a repeated query without
     # evaluating it (the graph does not change while served); 0 turns the cache off.
     "CACHE_BYTES": 64 * 2**20,

@@ -1,32 +1,49 @@
 """Dumps of the whole graph for download, and the JSON-LD context, at stable URLs.
 
 ``/dumps/`` lists them; ``/dumps/palmyra.ttl`` (``.nt``, ``.jsonld``, ``.rdf``, ``.nq``,
-``.trig``) is exactly what ``palmyra-graph export`` writes for the served files. Each is built
-once per process on first request and served with ``Content-Disposition``, a strong ``ETag``
-(a hash of the bytes) and ``Last-Modified`` (the newest file's time), so a conditional GET is
-answered ``304 Not Modified`` (RFC 9110 §13.1, §15.4.5). ``/context.jsonld`` is
-``ontology/context.jsonld``, which the JSON-LD dumps are compacted against.
+``.trig``) is exactly what ``palmyra-graph export`` writes for the served files. Each is
+written once to a file under ``DUMPS_DIR``, keyed by the graph's fingerprint, by the first
+request that wants it in any server process (:mod:`palmyra_graph.graph.dumpfiles`), and
+streamed from that file with ``Content-Disposition``, a strong ``ETag`` (the fingerprint and
+the format) and ``Last-Modified`` (the newest file's time), so a conditional GET is answered
+``304 Not Modified`` (RFC 9110 §13.1, §15.4.5). No server process holds a dump's bytes.
+``/context.jsonld`` is ``ontology/context.jsonld``, which the JSON-LD dumps are compacted
+against.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+)
 
-from palmyra_graph.graph import formats
-from palmyra_graph.graph.export import CONTEXT_FILE, export_files
+from palmyra_graph import __version__
+from palmyra_graph.graph import dumpfiles, formats
+from palmyra_graph.graph.dumpfiles import dump_filename
+from palmyra_graph.graph.export import CONTEXT_FILE
 from palmyra_graph.graph.formats import Format
+from palmyra_graph.graph.loader import fingerprint
+from palmyra_graph.query.cache import request_key
 
 bp = Blueprint("dumps", __name__)
 
-#: The file name of every dump, before its suffix.
-DUMP_STEM = "palmyra"
-_LOCK = threading.Lock()
+#: Seconds browsers and proxies may reuse a dump (it changes only with the graph).
+DUMP_MAX_AGE = 3600
 
 
 @dataclass(frozen=True)
@@ -43,24 +60,57 @@ class Download:
         return hashlib.sha256(self.data).hexdigest()[:32]
 
 
-def dump_filename(fmt: Format) -> str:
-    """The file name of the dump in ``fmt`` (``palmyra.ttl``)."""
-    return DUMP_STEM + fmt.suffix
+def dump_key(config: Mapping[str, Any]) -> str:
+    """What the dumps are keyed by: the data files' fingerprint and the package version (a new
+    exporter writes new files)."""
+    return request_key(__version__, fingerprint(config["DATA_FILES"]))
 
 
-def dump_of(app: Flask, fmt: Format) -> Download:
-    """The app's dump in ``fmt``, exported from its data files on first use and then kept."""
-    cache: dict[Format, Download] = app.extensions.setdefault("palmyra.dumps", {})
-    with _LOCK:
-        if fmt not in cache:
-            files = [Path(f) for f in app.config["DATA_FILES"]]
-            cache[fmt] = Download(
-                data=export_files(files, fmt),
-                content_type=fmt.content_type,
-                filename=dump_filename(fmt),
-                last_modified=modified_time(files),
-            )
-        return cache[fmt]
+def dumps_dir(config: Mapping[str, Any]) -> Path:
+    """``DUMPS_DIR``, or the user's cache directory when it is empty."""
+    configured = config["DUMPS_DIR"]
+    return Path(configured) if configured else dumpfiles.default_directory()
+
+
+def dump_of(app: Flask, fmt: Format) -> Path:
+    """The file of the app's dump in ``fmt``, exported from its data files on first use (by
+    this or another process) and then kept on disk.
+
+    Raises:
+        LoadError: a data file cannot be read.
+        OutputError: ``DUMPS_DIR`` cannot be written.
+    """
+    files = [Path(f) for f in app.config["DATA_FILES"]]
+    directory, key = dumps_dir(app.config), dump_key(app.config)
+    return dumpfiles.dump_file(files, fmt, directory=directory, key=key)
+
+
+def writer_command(config: Mapping[str, Any]) -> list[str]:
+    """The command that writes every dump not written yet (``serve`` runs it at start-up, so
+    that no request has to wait for one)."""
+    directory, key = dumps_dir(config), dump_key(config)
+    return [sys.executable, "-m", "palmyra_graph.graph.dumpfiles", str(directory), key] + [
+        str(f) for f in config["DATA_FILES"]
+    ]
+
+
+def send_dump(app: Flask, fmt: Format) -> Response:
+    """Stream the dump in ``fmt`` from its file, answering a conditional GET with 304."""
+    path = dump_of(app, fmt)
+    etag = hashlib.sha256(f"{dump_key(app.config)}\0{fmt.media_type}".encode()).hexdigest()[:32]
+    files = [Path(f) for f in app.config["DATA_FILES"]]
+    response = send_file(
+        path,
+        mimetype=fmt.content_type,
+        etag=etag,
+        last_modified=modified_time(files),
+        max_age=DUMP_MAX_AGE,
+        conditional=True,
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{dump_filename(fmt)}"'
+    response.cache_control.public = True
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def modified_time(files: list[Path]) -> datetime:
@@ -84,8 +134,12 @@ def send(download: Download, *, attachment: bool = True) -> Response:
 
 @bp.get("/dumps/")
 def index() -> str:
-    """An HTML list of the dumps, with their media types and sizes."""
-    rows = [(fmt, dump_of(current_app, fmt)) for fmt in formats.DUMP_FORMATS]
+    """An HTML list of the dumps, with their media types, and the sizes of those written."""
+    directory, key = dumps_dir(current_app.config), dump_key(current_app.config)
+    rows = [
+        (fmt, dump_filename(fmt), dumpfiles.written(directory, key, fmt))
+        for fmt in formats.DUMP_FORMATS
+    ]
     return render_template("dumps.html", rows=rows)
 
 
@@ -94,7 +148,7 @@ def dump(filename: str) -> Response:
     """One dump, by file name; 404 for any other name."""
     for fmt in formats.DUMP_FORMATS:
         if filename == dump_filename(fmt):
-            return send(dump_of(current_app, fmt))
+            return send_dump(current_app, fmt)
     abort(404)
 
 
