@@ -203,8 +203,12 @@ def test_look_alike_blank_nodes_of_two_files_stay_two_nodes(tmp_path: Path) -> N
         copy.write_bytes(BLANK_NODES.read_bytes())
     one = _parse(export_files([copies[0]], formats.NTRIPLES), "nt")
     both = _parse(export_files(copies, formats.NTRIPLES), "nt")
-    assert len(both) == 2 * len(one) > 0
+    assert _with_blank_nodes(both) == 2 * _with_blank_nodes(one) > 0
     assert isomorphic(both, _reference(tuple(copies)))
+
+
+def _with_blank_nodes(graph: rdflib.Graph) -> int:
+    return sum(1 for t in graph if any(isinstance(n, rdflib.BNode) for n in t))
 
 
 def test_cli_writes_the_same_bytes_to_a_file_and_to_stdout(tmp_path: Path) -> None:

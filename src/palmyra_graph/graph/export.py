@@ -89,20 +89,19 @@ def export_files(files: Sequence[Path | str], fmt: Format) -> bytes:
     ntriples = lines.merged(graphs)
     if fmt == formats.NTRIPLES:
         return ntriples
+    if fmt == formats.JSONLD:
+        return jsonld.document(ntriples, jsonld_context())
     return serialize_sorted(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES), fmt)
 
 
-def serialize_sorted(triples: Iterable[ox.Triple], fmt: Format) -> bytes:
-    """Triples, already in the order to write them, as Turtle, JSON-LD or RDF/XML.
+def serialize_sorted(triples: Iterable[ox.Triple] | Iterable[ox.Quad], fmt: Format) -> bytes:
+    """Triples (or default-graph quads), in the order to write them, as Turtle or RDF/XML.
 
     Raises:
-        NotAcceptable: ``fmt`` is none of these.
+        NotAcceptable: ``fmt`` is neither.
     """
-    triples = (quad.triple if isinstance(quad, ox.Quad) else quad for quad in triples)
     if fmt == formats.TURTLE:
         return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_PREFIXES) or b""
-    if fmt == formats.JSONLD:
-        return jsonld.document(triples, jsonld_context())
     if fmt == formats.RDFXML:
         return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_PREFIXES) or b""
     raise NotAcceptable(f"{fmt.media_type} is not a dump format for one graph")

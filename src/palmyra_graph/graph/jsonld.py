@@ -1,6 +1,8 @@
 """JSON-LD written straight from sorted triples, compacted against one context.
 
-A narrow compactor for contexts like ``ontology/context.jsonld``: prefixes (a term whose
+Written from canonical N-Triples lines (https://www.w3.org/TR/n-triples/#canonical-ntriples),
+which are cheap to take apart: no term holds a space but a literal, the last term. A narrow
+compactor for contexts like ``ontology/context.jsonld``: prefixes (a term whose
 value is an IRI ending in ``/`` or ``#``) and term definitions with an ``@id`` and an optional
 ``@type`` (``@id`` or a datatype), nothing else. It follows the JSON-LD 1.1 compaction rules
 that such a context can exercise (https://www.w3.org/TR/json-ld11-api/#compaction-algorithms):
@@ -19,17 +21,13 @@ same graph gives the same bytes. rdf:first/rdf:rest lists stay as nodes (no ``@l
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
-
-import pyoxigraph as ox
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _GEN_DELIMS = ("/", "#", ":", "?", "[", "]", "@")
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 class Compactor:
@@ -69,60 +67,69 @@ class Compactor:
             self._iris[iri] = compact
         return compact
 
-    def node_id(self, term: ox.NamedNode | ox.BlankNode) -> str:
-        """The ``@id`` of a subject or of an IRI value."""
-        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else self.iri(term.value)
+    def node_id(self, term: str) -> str:
+        """The ``@id`` of a subject or of an IRI value, given in N-Triples (``<iri>``, ``_:b``)."""
+        return term if term.startswith("_:") else self.iri(term[1:-1])
 
-    def entry(self, predicate: str, value: Term) -> tuple[str, Any]:
-        """The key and the compacted value of one triple's predicate and object."""
-        terms = self.terms.get(predicate, {})
-        if isinstance(value, ox.Literal):
-            return self._literal(predicate, value, terms)
+    def entry(self, predicate: str, value: str) -> tuple[str, Any]:
+        """The key and the compacted value of one triple's predicate (an IRI) and object (in
+        N-Triples)."""
+        if value.startswith('"'):
+            return self._literal(predicate, value)
         reference = self.node_id(value)
         if predicate == RDF_TYPE:
             return "@type", reference
+        terms = self.terms.get(predicate, {})
         if "@id" in terms:
             return terms["@id"], reference
         return terms.get(None) or self.iri(predicate), {"@id": reference}
 
-    def _literal(
-        self, predicate: str, value: ox.Literal, terms: dict[str | None, str]
-    ) -> tuple[str, Any]:
-        datatype = value.datatype.value
+    def _literal(self, predicate: str, literal: str) -> tuple[str, Any]:
+        end = literal.rindex('"')
+        quoted, suffix = literal[: end + 1], literal[end + 1 :]
+        # Canonical N-Triples escapes (\" \\ \n \r \t \b \f \uXXXX) are JSON's.
+        lexical = json.loads(quoted) if "\\" in quoted else quoted[1:-1]
+        terms = self.terms.get(predicate, {})
+        language = suffix[1:] if suffix.startswith("@") else ""
+        datatype = (
+            suffix[3:-1] if suffix.startswith("^^") else LANG_STRING if language else XSD_STRING
+        )
         if datatype in terms:
-            return terms[datatype], value.value
+            return terms[datatype], lexical
         key = terms.get(None) or self.iri(predicate)
-        if value.language:
-            return key, {"@value": value.value, "@language": value.language}
+        if language:
+            return key, {"@value": lexical, "@language": language}
         if datatype == XSD_STRING:  # neither key coerces: a plain JSON string
-            return key, value.value
-        return key, {"@value": value.value, "@type": self.iri(datatype)}
+            return key, lexical
+        return key, {"@value": lexical, "@type": self.iri(datatype)}
 
 
 def _is_prefix(value: object) -> bool:
     return isinstance(value, str) and value.endswith(_GEN_DELIMS)
 
 
-def nodes(triples: Iterable[ox.Triple], compactor: Compactor) -> list[dict[str, Any]]:
-    """One node object per subject, in the order the subjects first appear."""
+def nodes(ntriples: str, compactor: Compactor) -> list[dict[str, Any]]:
+    """One node object per subject of the N-Triples lines, in the order the subjects first
+    appear, each value in the order of its line."""
     by_subject: dict[str, dict[str, list[Any]]] = {}
-    for triple in triples:
-        subject = compactor.node_id(triple.subject)  # type: ignore[arg-type]
-        key, value = compactor.entry(triple.predicate.value, triple.object)  # type: ignore[arg-type]
-        by_subject.setdefault(subject, {}).setdefault(key, []).append(value)
+    for line in ntriples.splitlines():
+        subject, predicate, value = line[:-2].split(" ", 2)  # "<s> <p> o ."
+        key, compacted = compactor.entry(predicate[1:-1], value)
+        node = by_subject.get(subject)
+        if node is None:
+            node = by_subject[subject] = {}
+        node.setdefault(key, []).append(compacted)
     return [
-        {
-            "@id": subject,
-            **{key: values[0] if len(values) == 1 else values for key, values in node.items()},
-        }
+        {"@id": compactor.node_id(subject)}
+        | {key: values[0] if len(values) == 1 else values for key, values in node.items()}
         for subject, node in by_subject.items()
     ]
 
 
-def document(triples: Iterable[ox.Triple], context: Mapping[str, Any]) -> bytes:
-    """A JSON-LD document of ``triples``: the context embedded, then ``@graph`` with one node
-    object a line (keys sorted), in the order of the triples' subjects."""
-    graph = nodes(triples, Compactor(context))
+def document(ntriples: bytes, context: Mapping[str, Any]) -> bytes:
+    """A JSON-LD document of canonical N-Triples (in the order to write them): the context
+    embedded, then ``@graph`` with one node object a line (keys sorted)."""
+    graph = nodes(ntriples.decode("utf-8"), Compactor(context))
     head = json.dumps({"@context": context}, indent=2, sort_keys=True, ensure_ascii=False)
     lines = ",\n".join(
         "    " + json.dumps(node, sort_keys=True, ensure_ascii=False) for node in graph
