@@ -8,8 +8,11 @@ data, so the ``queries/*.rq`` questions keep their answers), three back ends:
   also the time until ``serve --store`` listens (start-up should not grow with size);
 - ``server``: an Oxigraph server on loopback, filled by ``push`` (GSP), queried over HTTP.
 
-Each back end runs in its own process; peak memory is the largest resident set (psutil,
-sampled every 20 ms) of that process (and, for ``server``, of the Oxigraph server).
+Each back end runs in its own process; peak memory is the largest resident set and the
+largest proportional set size (PSS: shared pages divided among the processes that map them;
+psutil, sampled every 20 ms and 200 ms) of that process (and, for ``server``, of the Oxigraph
+server). Latency: each question's median over REPEATS runs, then the median of those and the
+95th percentile of every run of every question.
 Results go to ``bench/results/growth.{json,md,png}``.
 
     python bench/growth.py                      # 10^4, 10^5, 10^6
@@ -64,9 +67,11 @@ def query_files() -> list[Path]:
     return [p for p in sorted(resources.QUERIES_DIR.glob("*.rq")) if p.stem not in skip]
 
 
-def latencies(run: Callable[[str], object]) -> dict[str, float]:
-    """Median milliseconds of each ``queries/*.rq`` over REPEATS runs (after one warm-up)."""
+def latencies(run: Callable[[str], object]) -> dict[str, Any]:
+    """Median milliseconds of each ``queries/*.rq`` over REPEATS runs (after one warm-up), and
+    the 95th percentile of all those runs together."""
     result: dict[str, float] = {}
+    every: list[float] = []
     for path in query_files():
         text = path.read_text(encoding="utf-8")
         run(text)
@@ -76,7 +81,9 @@ def latencies(run: Callable[[str], object]) -> dict[str, float]:
             run(text)
             times.append((time.perf_counter() - started) * 1000)
         result[path.stem] = statistics.median(times)
-    return result
+        every.extend(times)
+    p95 = statistics.quantiles(every, n=20)[-1] if len(every) > 1 else sum(every)
+    return {"latency_ms": result, "p95_ms": p95}
 
 
 def _drain(raw: Any) -> object:
@@ -94,7 +101,7 @@ def run_memory(files: list[Path]) -> dict[str, Any]:
     engine = OxigraphEngine.from_files(files)
     load = time.perf_counter() - started
     lat = latencies(lambda q: _drain(engine.query(q).raw))
-    return {"load_s": load, "disk_mb": 0.0, "latency_ms": lat}
+    return {"load_s": load, "disk_mb": 0.0, **lat}
 
 
 def run_disk(files: list[Path]) -> dict[str, Any]:
@@ -111,7 +118,7 @@ def run_disk(files: list[Path]) -> dict[str, Any]:
             "load_s": report.seconds,
             "open_s": opened,
             "disk_mb": size_on_disk(directory) / 1e6,
-            "latency_ms": lat,
+            **lat,
             "startup_s": serve_startup(directory),
         }
 
@@ -155,8 +162,9 @@ def run_server(files: list[Path]) -> dict[str, Any]:
         return {
             "load_s": load,
             "disk_mb": disk,
-            "latency_ms": lat,
+            **lat,
             "server_peak_mb": sampler.peak_mb,
+            "server_pss_mb": sampler.pss_mb,
         }
 
 
@@ -171,11 +179,13 @@ RUNNERS = {"memory": run_memory, "disk": run_disk, "server": run_server}
 
 
 class PeakSampler:
-    """Samples the resident set size of one process (not its children); keeps the peak."""
+    """Samples the resident set size of one process (not its children) every 20 ms, and its
+    proportional set size every 200 ms (reading smaps costs more); keeps each peak."""
 
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
         self.peak = 0
+        self.pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -184,9 +194,13 @@ class PeakSampler:
         return self
 
     def _run(self) -> None:
+        ticks = 0
         while not self._stop.wait(0.02):
             with contextlib.suppress(psutil.Error):
                 self.peak = max(self.peak, self.process.memory_info().rss)
+                if ticks % 10 == 0:
+                    self.pss = max(self.pss, self.process.memory_full_info().pss)
+            ticks += 1
 
     def stop(self) -> None:
         self._stop.set()
@@ -195,6 +209,10 @@ class PeakSampler:
     @property
     def peak_mb(self) -> float:
         return self.peak / 1e6
+
+    @property
+    def pss_mb(self) -> float:
+        return self.pss / 1e6
 
 
 def measure(backend: str, size: int) -> dict[str, Any]:
@@ -209,19 +227,20 @@ def measure(backend: str, size: int) -> dict[str, Any]:
     if child.returncode != 0:
         raise RuntimeError(f"{backend} at {size} failed with exit {child.returncode}")
     figures: dict[str, Any] = json.loads(out)
-    figures.update(backend=backend, size=size, peak_mb=sampler.peak_mb)
+    figures.update(backend=backend, size=size, peak_mb=sampler.peak_mb, pss_mb=sampler.pss_mb)
     if backend == "server":  # the client's memory is not the store's: report the server's
         figures["client_peak_mb"] = figures["peak_mb"]
         figures["peak_mb"] = figures.pop("server_peak_mb")
+        figures["pss_mb"] = figures.pop("server_pss_mb")
     return figures
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of the figures."""
     lines = [
-        "| triples | back end | load s | open s | serve start s | disk MB | peak MB "
-        "| median query ms | slowest query ms |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| triples | back end | load s | open s | serve start s | disk MB | peak MB | peak PSS MB "
+        "| median query ms | p95 query ms | slowest query ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lat = row["latency_ms"]
@@ -229,8 +248,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {row['triples']:,} | {row['backend']} | {row['load_s']:.2f} "
             f"| {_opt(row, 'open_s', '.3f')} | {_opt(row, 'startup_s', '.2f')} "
-            f"| {row['disk_mb']:.1f} | {row['peak_mb']:.0f} "
-            f"| {statistics.median(lat.values()):.2f} "
+            f"| {row['disk_mb']:.1f} | {row['peak_mb']:.0f} | {row.get('pss_mb', 0):.0f} "
+            f"| {statistics.median(lat.values()):.2f} | {row.get('p95_ms', 0):.2f} "
             f"| {lat.get(slowest, 0):.1f} ({slowest}) |"
         )
     return "\n".join(lines)
@@ -292,13 +311,17 @@ def main(argv: list[str] | None = None) -> int:
             row["median_ms"] = statistics.median(row["latency_ms"].values())
             rows.append(row)
             print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "growth.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
-    (RESULTS / "growth.md").write_text(table(rows) + "\n", encoding="utf-8")
+            _write(rows)  # after every row: a long run that fails later keeps what it measured
     plot(rows, RESULTS / "growth.png")
     print(table(rows))
     print(f"\nwritten: {RESULTS}/growth.{{json,md,png}}")
     return 0
+
+
+def _write(rows: list[dict[str, Any]]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "growth.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    (RESULTS / "growth.md").write_text(table(rows) + "\n", encoding="utf-8")
 
 
 def _line_count(path: Path) -> int:
