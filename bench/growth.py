@@ -126,7 +126,7 @@ def run_disk(files: list[Path]) -> dict[str, Any]:
 def serve_startup(directory: Path) -> float:
     """Seconds from launching ``serve --store DIR`` until it accepts connections."""
     started = time.perf_counter()
-    server = LiveServer("--store", str(directory), env={"PALMYRA_WORKERS": "1"})
+    server = LiveServer("--store", str(directory), env={"PALMYRA_WORKERS": "1"}, timeout=600)
     elapsed = time.perf_counter() - started
     server.stop()
     return elapsed

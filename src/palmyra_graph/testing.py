@@ -76,7 +76,9 @@ def http_status(port: int, method: str, path: str, host: str = "127.0.0.1") -> i
 class LiveServer:
     """``palmyra-graph serve`` in a child process on a free loopback port."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 30.0
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "palmyra_graph", "serve", "--port", str(self.port)]
@@ -87,9 +89,9 @@ class LiveServer:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self._wait_until_listening()
+        self._wait_until_listening(timeout)
 
-    def _wait_until_listening(self, timeout: float = 30.0) -> None:
+    def _wait_until_listening(self, timeout: float) -> None:
         # Ready means the app answering, not a bound socket (granian binds before its workers
         # run, and a SIGTERM in that window can be lost): a static file, the app's own answer
         # whatever its engine (a remote one may be down); the gate answers 503 until then.

@@ -75,6 +75,13 @@ APP_OPTIONS: dict[str, tuple[str, Any, str | None, str]] = {
         None,
         "Query seconds one client may use per minute (0: no limit).",
     ),
+    "DUMPS_DIR": (
+        "--dumps-dir",
+        str,
+        "DIR",
+        "Where the dumps are written once, keyed by the data files, and served from "
+        "(empty: ~/.cache/palmyra-graph/dumps).",
+    ),
     "PUBLIC_URL": (
         "--public-url",
         str,

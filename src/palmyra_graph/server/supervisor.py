@@ -78,12 +78,16 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
     if pool is not None:
         broker = BrokerProcess(pool.settings())
         broker.start()  # the one load of the graph, here checked: LoadError when it fails
-        triples = BrokerEngine(replace(pool, address=broker.address)).counts()["triples"]
+        triples = None
     else:  # no workers, or a remote store: each server process has its own engine
         triples = _local_triples(settings.app)
     say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
     if not config["STORE"] and not config["REMOTE"]:
-        say(f"palmyra-graph: {shapes_summary(config['DATA_FILES'], triples)}")
+        # Counted only for this line: counting a large on-disk store took longer than its
+        # start (over 30 s at 10^7 triples).
+        if triples is None and pool is not None and broker is not None:
+            triples = BrokerEngine(replace(pool, address=broker.address)).counts()["triples"]
+        say(f"palmyra-graph: {shapes_summary(config['DATA_FILES'], int(triples or 0))}")
     _run(settings, gate, listen, broker)
 
 
