@@ -20,11 +20,18 @@ from pathlib import Path
 from types import FrameType
 
 from palmyra_graph.errors import OutputError, PalmyraError
-from palmyra_graph.graph.export import export_files
 from palmyra_graph.graph.formats import DUMP_FORMATS, Format
 
 #: The file name of every dump, before its suffix.
 DUMP_STEM = "palmyra"
+
+
+def export_files(files: Sequence[Path | str], fmt: Format) -> bytes:
+    """:func:`palmyra_graph.graph.export.export_files`, imported on first use: the writer
+    ``serve`` starts lowers its priority before it loads rdflib and the exporter."""
+    from palmyra_graph.graph.export import export_files as export
+
+    return export(files, fmt)
 
 
 def default_directory() -> Path:
@@ -115,9 +122,9 @@ def write_all(files: Sequence[Path | str], *, directory: Path, key: str) -> None
 
 def main(argv: Sequence[str]) -> int:
     """``python -m palmyra_graph.graph.dumpfiles DIRECTORY KEY FILE...``: :func:`write_all`,
-    at low priority (it runs beside a server that is starting)."""
+    at idle priority (it runs beside a server that is starting)."""
     signal.signal(signal.SIGTERM, _stop)
-    os.nice(10)
+    _idle()
     directory, key, *files = argv
     try:
         write_all(files, directory=Path(directory), key=key)
@@ -125,6 +132,15 @@ def main(argv: Sequence[str]) -> int:
         print(f"palmyra-graph: dumps not written: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _idle() -> None:
+    """Run only when the CPUs have nothing else to do (SCHED_IDLE on Linux, else nice 19):
+    the server starting beside it comes first."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(19)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
