@@ -27,7 +27,7 @@ from palmyra_graph.web.charts import long_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-SCREENSHOTS = resources.ROOT / "artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 OFFENSIVE = URIRef(BASE + "id/palmyra-offensive-2017")
 # Chromium logs every non-2xx fetch as a console error; the bad-query test expects one.
 HTTP_400_LOG = "the server responded with a status of 400"
