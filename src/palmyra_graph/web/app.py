@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, request
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -77,7 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         LoadError: a data file is missing or does not parse (the app is never built on a
             partial graph).
     """
-    app = Flask(__name__)
+    app = _App(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("PALMYRA")
     if config:
@@ -88,7 +89,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     app.before_request(_relative_redirect)
     app.register_error_handler(PalmyraError, _palmyra_error)
+    app.register_error_handler(MethodNotAllowed, _method_not_allowed)
     return app
+
+
+class _App(Flask):
+    """Flask, with an ``OPTIONS`` answer that is an empty body with no content type: Flask's
+    own is labelled ``text/html``, which would draw a page's CSP onto nothing."""
+
+    def make_default_options_response(self) -> Response:
+        response = super().make_default_options_response()
+        del response.headers["Content-Type"]
+        return response
 
 
 def _engine(config: Mapping[str, Any]) -> Engine:
@@ -156,6 +168,16 @@ def _relative_redirect() -> BaseResponse | None:
     target = urlsplit(routing.new_url)
     path = target.path + (f"?{target.query}" if target.query else "")
     return redirect(path, code=routing.code)
+
+
+def _method_not_allowed(error: MethodNotAllowed) -> Response:
+    """405 in plain text, with ``Allow`` listing what the route serves."""
+    allowed = sorted(error.valid_methods or ())
+    use = " or ".join(m for m in allowed if m not in ("HEAD", "OPTIONS"))
+    body = f"method {request.method} is not allowed on {request.path}: use {use}\n"
+    response = Response(body, status=405, mimetype="text/plain")
+    response.allow.update(allowed)
+    return response
 
 
 def _palmyra_error(error: PalmyraError) -> Response:

@@ -77,7 +77,6 @@ def send(download: Download, *, attachment: bool = True) -> Response:
     response.last_modified = download.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = 3600
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.make_conditional(request)  # turns it into a 304 when the client's copy is current
     return response
 

@@ -67,7 +67,6 @@ def _resource(space: str, slug: str) -> Response:
     else:
         graph = graph_from_triples(engine.describe(iri).triples())
         response = Response(serialize_graph(graph, chosen), content_type=chosen.content_type)
-        response.headers["Access-Control-Allow-Origin"] = "*"
     return _linked(response, path, chosen, negotiated=fmt is None)
 
 

@@ -10,8 +10,8 @@
   ``format=`` parameter; 406 when nothing offered is acceptable.
 - GET without a query: the service description
   (https://www.w3.org/TR/sparql11-service-description/#accessing).
-- Errors are plain text with the cause (400 syntax error with position, 403, 406, 413, 415);
-  every response carries CORS headers, and OPTIONS answers a preflight.
+- Errors are plain text with the cause (400 syntax error with position, 403, 405, 406, 413,
+  415); CORS headers and the preflight are :mod:`palmyra_graph.web.headers`'.
 """
 
 from __future__ import annotations
@@ -62,16 +62,6 @@ FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Type, Content-Length, Vary",
-}
-PREFLIGHT_HEADERS = {
-    "Access-Control-Allow-Methods": "GET, POST, HEAD, OPTIONS",
-    "Access-Control-Allow-Headers": "Accept, Content-Type",
-    "Access-Control-Max-Age": "86400",
-}
-
 
 @dataclass(frozen=True)
 class SparqlRequest:
@@ -83,11 +73,9 @@ class SparqlRequest:
     format: str | None
 
 
-@bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+@bp.route(PATH, methods=["GET", "POST"])
 def sparql() -> Response:
     """Answer one protocol request (see the module docstring)."""
-    if request.method not in ("GET", "HEAD", "POST"):
-        return _method_not_allowed()
     operation = read_request(request, max_length=current_app.config["MAX_CONTENT_LENGTH"])
     if operation.query is None:
         return _service_description(operation)
@@ -252,29 +240,9 @@ def _menu(offered: tuple[Format, ...]) -> str:
 
 
 def _service_description(operation: SparqlRequest) -> Response:
-
     fmt = choose_format("graph", operation)
     allow = current_app.config["ALLOW_SERVICE"]
     endpoint = public_url(current_app, "sparql.sparql")  # never the Host header
     triples = service_description(endpoint, engine_of(current_app), federated=bool(allow))
     data = ox.serialize(triples, format=fmt.oxigraph)  # type: ignore[arg-type]
     return Response(data, content_type=fmt.content_type, headers=_VARY)
-
-
-def _method_not_allowed() -> Response:
-    return Response(
-        f"method {request.method} is not allowed on {PATH}: use GET or POST\n",
-        status=405,
-        mimetype="text/plain",
-        headers={"Allow": "GET, HEAD, POST, OPTIONS"},
-    )
-
-
-@bp.after_app_request
-def add_cors(response: Response) -> Response:
-    """CORS on every response of the endpoint, errors included; preflight on OPTIONS."""
-    if request.path.rstrip("/") == PATH:
-        response.headers.update(CORS_HEADERS)
-        if request.method == "OPTIONS":
-            response.headers.update(PREFLIGHT_HEADERS)
-    return response

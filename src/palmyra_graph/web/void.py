@@ -66,7 +66,6 @@ def void() -> Response:
     )
     response = Response(serialize_graph(graph, fmt), content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
