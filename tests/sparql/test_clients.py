@@ -5,7 +5,9 @@
 - ``Access-Control-Allow-Origin`` on every response of every route, errors included;
 - ``OPTIONS``: ``Allow`` lists only what the route serves, the preflight is an empty body
   with no content type (no page CSP);
-- a machine's GET on ``/sparql`` gets the service description.
+- a machine's GET on ``/sparql`` gets the service description, a browser's Accept the query
+  page (a 303 to ``/query``; the browser itself is in ``tests/web/test_browser.py``);
+- ``Accept: application/json`` on CONSTRUCT, DESCRIBE and entity IRIs: JSON-LD.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import requests
 from SPARQLWrapper import JSON, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import URITooLong
 
-from palmyra_graph.testing import LiveServer
+from palmyra_graph.testing import LiveServer, parse_html
 
-from .helpers import graph, media_type
+from .helpers import graph, media_type, same_graph
 
 pytestmark = pytest.mark.live
 
@@ -80,6 +82,7 @@ EVERY_ROUTE = [
     ("GET", "/query", None, 200),
     ("GET", "/static/site.css", None, 200),
     ("GET", "/sparql", None, 200),
+    ("GET", "/sparql", BROWSER_ACCEPT, 303),
     ("GET", "/sparql?query=ASK%7B%7D", None, 200),
     ("GET", "/sparql?query=ASK%7B", None, 400),
     ("GET", "/sparql?query=ASK%7B%7D", "text/turtle", 406),
@@ -155,6 +158,17 @@ def _methods(header: str) -> set[str]:
     return {m.strip() for m in header.split(",")}
 
 
+def test_a_browser_accept_on_sparql_is_sent_to_the_query_page(fixture_server: LiveServer) -> None:
+    response = requests.get(
+        fixture_server.url + "/sparql", headers={"Accept": BROWSER_ACCEPT}, timeout=30
+    )
+    assert response.status_code == 200
+    assert [r.status_code for r in response.history] == [303]
+    assert response.history[0].headers["Location"] == "/query"
+    assert response.url == fixture_server.url + "/query"
+    assert parse_html(response.content).by_id("query-form").tag == "form"
+
+
 @pytest.mark.parametrize("accept", [None, "*/*", "text/turtle", "application/ld+json"])
 def test_a_machine_on_sparql_gets_the_service_description(
     fixture_server: LiveServer, accept: str | None
@@ -176,3 +190,44 @@ def test_rdflib_reads_the_service_description_as_curl_asks_for_it(
     assert status == 200
     assert media_type(headers["content-type"]) == "text/turtle"
     assert len(rdflib.Graph().parse(data=body, format="turtle")) > 0
+
+
+@pytest.mark.parametrize("query", [CONSTRUCT, DESCRIBE], ids=["construct", "describe"])
+def test_accept_application_json_on_a_graph_query_gets_json_ld(
+    fixture_server: LiveServer, query: str
+) -> None:
+    url = fixture_server.url + "/sparql"
+    as_json = requests.get(
+        url, params={"query": query}, headers={"Accept": "application/json"}, timeout=30
+    )
+    assert as_json.status_code == 200, as_json.text
+    assert media_type(as_json.headers["Content-Type"]) == "application/ld+json"
+    as_turtle = requests.get(
+        url, params={"query": query}, headers={"Accept": "text/turtle"}, timeout=30
+    )
+    expected = graph(as_turtle.content, as_turtle.headers["Content-Type"])
+    assert len(expected) > 0
+    assert same_graph(graph(as_json.content, as_json.headers["Content-Type"]), expected)
+
+
+def test_accept_application_json_on_an_entity_iri_gets_json_ld(fixture_server: LiveServer) -> None:
+    url = fixture_server.url + "/id/palmyra-offensive-2017"
+    status, headers, body = curl("-H", "Accept: application/json", url)
+    assert status == 200
+    assert media_type(headers["content-type"]) == "application/ld+json"
+    as_turtle = requests.get(url, headers={"Accept": "text/turtle"}, timeout=30)
+    expected = graph(as_turtle.content, as_turtle.headers["Content-Type"])
+    assert same_graph(graph(body, headers["content-type"]), expected)
+
+
+def test_accept_application_json_on_a_select_still_gets_sparql_json(
+    fixture_server: LiveServer,
+) -> None:
+    response = requests.get(
+        fixture_server.url + "/sparql",
+        params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    assert media_type(response.headers["Content-Type"]) == "application/sparql-results+json"
+    assert len(response.json()["results"]["bindings"]) == 1

@@ -238,6 +238,15 @@ def test_entity_link_opens_its_page_with_sources(tab: Tab, graph: Graph) -> None
     tab.shot("entity-offensive")
 
 
+def test_a_browser_opening_sparql_lands_on_the_query_page(tab: Tab) -> None:
+    response = tab.page.goto(tab.url + "/sparql")
+    assert response is not None and response.status == 200
+    assert tab.page.url == tab.url + "/query"
+    assert tab.page.locator("#query").is_visible()
+    redirect = response.request.redirected_from
+    assert redirect is not None and redirect.url == tab.url + "/sparql"
+
+
 class _OtherOrigin(BaseHTTPRequestHandler):
     """A blank page on another loopback port: a site whose scripts call our server."""
 

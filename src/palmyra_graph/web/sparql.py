@@ -9,7 +9,8 @@
   DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML, negotiated on Accept or chosen by a
   ``format=`` parameter; 406 when nothing offered is acceptable.
 - GET without a query: the service description
-  (https://www.w3.org/TR/sparql11-service-description/#accessing).
+  (https://www.w3.org/TR/sparql11-service-description/#accessing), for a machine; a browser
+  (whose Accept prefers HTML) is sent to the query page instead (303 to ``/query``).
 - Errors are plain text with the cause (400 syntax error with position, 403, 405, 406, 413,
   415); CORS headers and the preflight are :mod:`palmyra_graph.web.headers`'.
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from flask import Blueprint, Request, Response, current_app, request
+from flask import Blueprint, Request, Response, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -34,6 +35,7 @@ from palmyra_graph.errors import (
 )
 from palmyra_graph.graph.formats import (
     GRAPH_FORMATS,
+    HTML,
     RESULT_FORMATS,
     RESULTS_JSON,
     RESULTS_XML,
@@ -240,9 +242,23 @@ def _menu(offered: tuple[Format, ...]) -> str:
 
 
 def _service_description(operation: SparqlRequest) -> Response:
+    """The service description, or a redirect to the query page for a browser."""
+    if not operation.format and _prefers_html():
+        page = url_for("pages.query")  # relative: never built from the Host header
+        return Response(
+            f"the query page of this endpoint is {page}\n",
+            status=303,
+            mimetype="text/plain",
+            headers={"Location": page, **_VARY},
+        )
     fmt = choose_format("graph", operation)
     allow = current_app.config["ALLOW_SERVICE"]
     endpoint = public_url(current_app, "sparql.sparql")  # never the Host header
     triples = service_description(endpoint, engine_of(current_app), federated=bool(allow))
     data = ox.serialize(triples, format=fmt.oxigraph)  # type: ignore[arg-type]
     return Response(data, content_type=fmt.content_type, headers=_VARY)
+
+
+def _prefers_html() -> bool:
+    """Whether Accept ranks HTML above every RDF format (a browser's does; ``*/*`` does not)."""
+    return negotiate(request.headers.get("Accept"), (*GRAPH_FORMATS, HTML)) == HTML
