@@ -7,7 +7,9 @@
   with no content type (no page CSP);
 - a machine's GET on ``/sparql`` gets the service description, a browser's Accept the query
   page (a 303 to ``/query``; the browser itself is in ``tests/web/test_browser.py``);
-- ``Accept: application/json`` on CONSTRUCT, DESCRIBE and entity IRIs: JSON-LD.
+- ``Accept: application/json`` on CONSTRUCT, DESCRIBE and entity IRIs: JSON-LD;
+- the N-Quads and TriG dumps say, on ``/dumps/`` and in VoID, that every triple is in a
+  named graph, which is true.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 import requests
+from rdflib.namespace import RDFS, VOID
 from SPARQLWrapper import JSON, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import URITooLong
 
@@ -231,3 +235,28 @@ def test_accept_application_json_on_a_select_still_gets_sparql_json(
     )
     assert media_type(response.headers["Content-Type"]) == "application/sparql-results+json"
     assert len(response.json()["results"]["bindings"]) == 1
+
+
+QUAD_DUMPS = {"palmyra.nq": ox.RdfFormat.N_QUADS, "palmyra.trig": ox.RdfFormat.TRIG}
+
+
+def test_the_quad_dumps_are_said_to_hold_only_named_graphs_which_is_true(
+    fixture_server: LiveServer,
+) -> None:
+    page = parse_html(requests.get(fixture_server.url + "/dumps/", timeout=30).content)
+    assert "every triple in a named graph" in page.by_id("named-graphs-note").text
+    said = {row.find("a").text: row.find_all("td")[2].text for row in page.find("tbody").children}
+    only_named = {name for name, graphs in said.items() if graphs.startswith("named graphs only")}
+    assert only_named == set(QUAD_DUMPS)
+    void = rdflib.Graph().parse(
+        data=requests.get(fixture_server.url + "/.well-known/void", timeout=30).content,
+        format="turtle",
+    )
+    for name, fmt in QUAD_DUMPS.items():
+        dump = rdflib.URIRef(f"{fixture_server.url}/dumps/{name}")
+        assert (None, VOID.dataDump, dump) in void
+        assert "named graph" in str(void.value(dump, RDFS.comment))
+        store = ox.Store()
+        store.load(requests.get(str(dump), timeout=30).content, format=fmt)
+        assert not store.query("ASK { ?s ?p ?o }")  # nothing in the default graph
+        assert store.query("ASK { ?s ?p ?o }", use_default_graph_as_union=True)
