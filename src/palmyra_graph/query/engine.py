@@ -115,7 +115,8 @@ class Engine(Protocol):
 class Describing:
     """:meth:`describe` for an engine that has :meth:`query`: the DESCRIBE of this project (the
     resource's own triples, the claims about it with their sources, and labels) as the one
-    CONSTRUCT query of :mod:`palmyra_graph.query.describe`, whichever engine evaluates it."""
+    CONSTRUCT query of :mod:`palmyra_graph.query.describe`, whichever engine evaluates it; and
+    a ``DESCRIBE`` query answered with it, for every resource it names or finds."""
 
     def query(
         self,
@@ -143,6 +144,41 @@ class Describing:
         except ValueError as exc:
             raise QueryError(str(exc)) from exc
         return self.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs)
+
+    def describe_each(
+        self,
+        info: QueryText,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> QueryResult:
+        """The merged :meth:`describe` of every IRI a DESCRIBE query names or finds.
+
+        A request's dataset applies to each description; the query's FROM clause only to its
+        WHERE, which finds what to describe.
+
+        Raises:
+            QueryError: the query does not parse or fails.
+        """
+        targets = dict.fromkeys(info.describe_constants)
+        select = info.describe_as_select()
+        if select is not None:
+            found = self.query(select, default_graphs=default_graphs, named_graphs=named_graphs)
+            try:  # evaluation goes on while the rows are read, and can fail there
+                for solution in found.solutions():
+                    targets.update(dict.fromkeys(_iris(solution)))
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise QueryError(f"query failed: {exc}") from exc
+        merged = ox.Store()
+        for iri in targets:
+            described = self.describe(iri, default_graphs=default_graphs, named_graphs=named_graphs)
+            try:
+                merged.extend(
+                    ox.Quad(t.subject, t.predicate, t.object) for t in described.triples()
+                )
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise QueryError(f"query failed: {exc}") from exc
+        return QueryResult(kind="graph", raw=merged.query(_ALL_TRIPLES))
 
 
 class OxigraphEngine(Describing):
@@ -181,7 +217,9 @@ class OxigraphEngine(Describing):
         options = _dataset_options(info, default_graphs, named_graphs)
         raw = self._evaluate(sparql, options)  # parses every form, DESCRIBE too
         if info.form == "DESCRIBE":
-            return self._describe_each(info, options)
+            return self.describe_each(
+                info, default_graphs=default_graphs, named_graphs=named_graphs
+            )
         return QueryResult(kind=_kind(raw), raw=raw)
 
     def _evaluate(
@@ -193,32 +231,6 @@ class OxigraphEngine(Describing):
             raise QueryError(f"syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
-
-    def _describe_each(self, info: QueryText, options: dict[str, object]) -> QueryResult:
-        """Merge :meth:`describe` of every IRI a DESCRIBE names or finds."""
-        targets = dict.fromkeys(info.describe_constants)
-        select = info.describe_as_select()
-        if select is not None:
-            solutions = self._evaluate(select, options)
-            assert isinstance(solutions, ox.QuerySolutions)
-            try:  # evaluation goes on while the rows are read, and can fail there
-                for solution in solutions:
-                    targets.update(dict.fromkeys(_iris(solution)))
-            except (OSError, ValueError, RuntimeError) as exc:
-                raise QueryError(f"query failed: {exc}") from exc
-        # A request's dataset applies to each description; a FROM clause only to the WHERE.
-        each: dict[str, object] = (
-            options if "default_graph" in options else {"use_default_graph_as_union": True}
-        )
-        merged = ox.Store()
-        for iri in targets:
-            described = self._evaluate(describe_query(iri), each)
-            assert isinstance(described, ox.QueryTriples)
-            try:
-                merged.extend(ox.Quad(t.subject, t.predicate, t.object) for t in described)
-            except (OSError, ValueError, RuntimeError) as exc:
-                raise QueryError(f"query failed: {exc}") from exc
-        return QueryResult(kind="graph", raw=merged.query(_ALL_TRIPLES))
 
     def graph_names(self) -> list[str]:
         """The IRIs of the named graphs, sorted."""
