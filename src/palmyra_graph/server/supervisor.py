@@ -29,7 +29,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from palmyra_graph.errors import SettingError
+from palmyra_graph.errors import QueryTimeout, RemoteError, SettingError
+from palmyra_graph.query.remote import RemoteEngine
 from palmyra_graph.server.addresses import server_url
 from palmyra_graph.server.gate import GateSettings, gate_arguments
 from palmyra_graph.web import SETTINGS_VARIABLE, create_app
@@ -62,12 +63,17 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
 
     Raises:
         LoadError: a data file does not parse (nothing has started).
-        SettingError: the address cannot be bound, or the broker did not start.
+        SettingError: the address cannot be bound, the broker did not start, or the remote
+            endpoint holds none of the graphs it is to serve.
     """
     signal.signal(signal.SIGTERM, _stop)  # while the graph loads, a clean stop too
     app = create_app(settings.app)  # loads and checks every file, before anything starts
+    remote = engine_of(app) if app.config["REMOTE"] else None
+    served = remote_summary(remote) if isinstance(remote, RemoteEngine) else None  # or refuse
     say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
-    if not app.config["STORE"] and not app.config["REMOTE"]:
+    if served is not None:
+        say(f"palmyra-graph: {served}")
+    elif not app.config["STORE"]:
         triples = len(engine_of(app).store)  # type: ignore[attr-defined]
         say(f"palmyra-graph: {shapes_summary(app.config['DATA_FILES'], triples)}")
     gate = replace(settings.gate, max_body_bytes=int(app.config["MAX_CONTENT_LENGTH"]))
@@ -194,3 +200,25 @@ def shapes_summary(files: list[str], triples: int) -> str:
         f"data {verdict} to the shapes: {violations} violations, {warnings} warnings "
         "(palmyra-graph validate for the report)"
     )
+
+
+def remote_summary(engine: RemoteEngine) -> str:
+    """What the remote endpoint serves of the graphs it is to serve, in one line.
+
+    Raises:
+        SettingError: the remote answers but holds none of the triples of some of them (they
+            were not pushed there): nothing would be found in them.
+    """
+    try:
+        missing = engine.missing_graphs()
+    except (RemoteError, QueryTimeout) as exc:  # it may come up later: 502 until then
+        return f"the remote endpoint does not answer now ({exc}); serving anyway"
+    if missing:
+        names = ", ".join(f"<{g}>" for g in missing)
+        raise SettingError(
+            f"the remote endpoint {engine.endpoint} holds no triple in {names}: push the data "
+            "there first (palmyra-graph push --to GRAPH-STORE-URL [FILE…]), and name the same "
+            "files with --data"
+        )
+    graphs = ", ".join(f"<{g}>" for g in engine.graphs or ())
+    return f"the remote endpoint {engine.endpoint} serves {graphs}"

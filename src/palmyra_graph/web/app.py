@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from palmyra_graph.errors import PalmyraError, SettingError, TooManyRequests
 from palmyra_graph.graph import resources
+from palmyra_graph.graph.loader import graph_names
 from palmyra_graph.graph.namespaces import BASE
 from palmyra_graph.query.engine import Engine, OxigraphEngine
 from palmyra_graph.query.guard import allow_list
@@ -24,7 +25,8 @@ DEFAULTS: dict[str, Any] = {
     # Files loaded at start-up (each a named graph); default: ontology and data.
     "DATA_FILES": [str(p) for p in resources.default_data_files()],
     # An on-disk store to open read-only instead (`load --store DIR`), or a remote SPARQL
-    # 1.1 query endpoint to forward queries to; DATA_FILES is then not loaded.
+    # 1.1 query endpoint to forward queries to; DATA_FILES is then not loaded (for a remote,
+    # the graphs they are pushed into are the dataset it serves).
     "STORE": "",
     "REMOTE": "",
     # The IRI base of the data, mapped onto this server's own paths for dereferencing.
@@ -112,7 +114,11 @@ def _engine(config: Mapping[str, Any]) -> Engine:
     if config["REMOTE"]:
         from palmyra_graph.query.remote import RemoteEngine
 
-        return RemoteEngine(config["REMOTE"], timeout=float(config["QUERY_TIMEOUT"]))
+        return RemoteEngine(
+            config["REMOTE"],
+            timeout=float(config["QUERY_TIMEOUT"]),
+            graphs=graph_names(config["DATA_FILES"]),
+        )
     return OxigraphEngine.from_files(config["DATA_FILES"])
 
 
