@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from palmyra_graph.errors import QueryError
 from palmyra_graph.graph.loader import LoadedGraph, load
 from palmyra_graph.query.describe import describe_query
+from palmyra_graph.query.functions import query_with_unknown_functions
 from palmyra_graph.query.text import QueryText, inspect
 
 _ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
@@ -97,6 +98,7 @@ class Engine(Protocol):
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult: ...
 
     def describe(
@@ -124,6 +126,7 @@ class Describing:
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult:
         raise NotImplementedError
 
@@ -151,11 +154,12 @@ class Describing:
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult:
         """The merged :meth:`describe` of every IRI a DESCRIBE query names or finds.
 
         A request's dataset applies to each description; the query's FROM clause only to its
-        WHERE, which finds what to describe.
+        WHERE, which finds what to describe (its relative IRIs resolved against ``base``).
 
         Raises:
             QueryError: the query does not parse or fails.
@@ -163,7 +167,9 @@ class Describing:
         targets = dict.fromkeys(info.describe_constants)
         select = info.describe_as_select()
         if select is not None:
-            found = self.query(select, default_graphs=default_graphs, named_graphs=named_graphs)
+            found = self.query(
+                select, default_graphs=default_graphs, named_graphs=named_graphs, base=base
+            )
             try:  # evaluation goes on while the rows are read, and can fail there
                 for solution in found.solutions():
                     targets.update(dict.fromkeys(_iris(solution)))
@@ -200,6 +206,7 @@ class OxigraphEngine(Describing):
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult:
         """Evaluate a SPARQL 1.1 query.
 
@@ -209,16 +216,22 @@ class OxigraphEngine(Describing):
             named_graphs: IRIs available to ``GRAPH`` (``named-graph-uri``). When either is
                 given they are the whole dataset (the other empty); when neither is, the
                 query's FROM clauses, else the union of all named graphs and all of them.
+            base: the absolute IRI relative IRIs resolve against when the query declares no
+                BASE (None: a relative IRI is a syntax error).
+
+        A call to a function the engine does not know is an expression error
+        (:mod:`palmyra_graph.query.functions`).
 
         Raises:
             QueryError: the query does not parse (message with line and column) or fails.
         """
-        info = inspect(sparql)
+        info = inspect(sparql, base=base)
         options = _dataset_options(info, default_graphs, named_graphs)
+        options["base_iri"] = base
         raw = self._evaluate(sparql, options)  # parses every form, DESCRIBE too
         if info.form == "DESCRIBE":
             return self.describe_each(
-                info, default_graphs=default_graphs, named_graphs=named_graphs
+                info, default_graphs=default_graphs, named_graphs=named_graphs, base=base
             )
         return QueryResult(kind=_kind(raw), raw=raw)
 
@@ -226,7 +239,7 @@ class OxigraphEngine(Describing):
         self, sparql: str, options: dict[str, object]
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         try:
-            return self.store.query(sparql, **options)  # type: ignore[arg-type]
+            return query_with_unknown_functions(self.store, sparql, **options)
         except SyntaxError as exc:
             raise QueryError(f"syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:

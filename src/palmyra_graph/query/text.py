@@ -101,14 +101,19 @@ def unescape_codepoints(text: str) -> str:
     return unescaped
 
 
-def inspect(sparql: str) -> QueryText:
-    """Read the prologue, form, dataset clause and DESCRIBE targets of a query text."""
-    return read_head(lex(sparql))
+def inspect(sparql: str, *, base: str | None = None) -> QueryText:
+    """Read the prologue, form, dataset clause and DESCRIBE targets of a query text.
+
+    ``base`` is the base IRI the engine is given (RFC 3986 §5.1.2, from the encapsulating
+    entity): relative IRIs, a relative ``BASE`` too, resolve against it as they do there.
+    """
+    return read_head(lex(sparql), base=base)
 
 
-def read_head(lexed: Lexed) -> QueryText:
-    """What the head of a lexed query says: prologue, form, dataset clause, DESCRIBE targets."""
-    info = QueryText(text=lexed.text)
+def read_head(lexed: Lexed, *, base: str | None = None) -> QueryText:
+    """What the head of a lexed query says: prologue, form, dataset clause, DESCRIBE targets;
+    IRIs resolved against ``base`` where the query declares no BASE of its own."""
+    info = QueryText(text=lexed.text, base=base)
     terminals = Terminals(lexed.text)
     pos = _read_prologue(terminals, info)
     form = _FORM.match(lexed.text, pos)
@@ -188,6 +193,8 @@ def _resolved(reference: str, base: str | None) -> str | None:
         return None
     if rfc3986.is_absolute(iri) or base is None:
         return iri
+    if not rfc3986.is_absolute(base):  # a relative BASE with nothing to resolve it against
+        return None
     return rfc3986.resolve(iri, base)
 
 

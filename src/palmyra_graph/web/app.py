@@ -18,6 +18,7 @@ from palmyra_graph.graph.loader import graph_names
 from palmyra_graph.graph.namespaces import BASE
 from palmyra_graph.query.engine import Engine, OxigraphEngine
 from palmyra_graph.query.guard import allow_list
+from palmyra_graph.query.iri import is_absolute
 from palmyra_graph.workers.fairness import ClientLimits
 from palmyra_graph.workers.pool import EngineSpec, QueryPool
 
@@ -29,7 +30,8 @@ DEFAULTS: dict[str, Any] = {
     # the graphs they are pushed into are the dataset it serves).
     "STORE": "",
     "REMOTE": "",
-    # The IRI base of the data, mapped onto this server's own paths for dereferencing.
+    # The IRI base of the data, mapped onto this server's own paths for dereferencing; also
+    # the base relative IRIs in a /sparql query resolve against (unless it declares a BASE).
     "BASE_IRI": BASE,
     # Seconds a query may run before it is stopped and answered 503.
     "QUERY_TIMEOUT": 30.0,
@@ -153,6 +155,8 @@ def _normalise(app: Flask) -> None:
         allow_list(app.config["ALLOW_SERVICE"])
     except ValueError as exc:
         raise SettingError(f"ALLOW_SERVICE (--allow-service): {exc}") from exc
+    if not is_absolute(str(app.config["BASE_IRI"])):
+        raise SettingError(f"BASE_IRI is not an absolute IRI: {app.config['BASE_IRI']!r}")
 
 
 #: Modules that each expose a Flask blueprint ``bp``, registered in this order.

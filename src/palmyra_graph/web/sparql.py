@@ -8,6 +8,9 @@
 - §2.1.6 responses: SELECT/ASK as SPARQL JSON, XML (and CSV/TSV for SELECT), CONSTRUCT and
   DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML, negotiated on Accept or chosen by a
   ``format=`` parameter; 406 when nothing offered is acceptable.
+- Relative IRIs in a query resolve against the data's base IRI (``BASE_IRI``,
+  ``https://w3id.org/palmyra/``) unless the query declares a BASE (RFC 3986 §5.1.2: the base
+  from the encapsulating entity, here the endpoint's dataset); the service description says so.
 - GET without a query: the service description
   (https://www.w3.org/TR/sparql11-service-description/#accessing), for a machine; a browser
   (whose Accept prefers HTML) is sent to the query page instead (303 to ``/query``).
@@ -81,8 +84,9 @@ def sparql() -> Response:
     operation = read_request(request, max_length=current_app.config["MAX_CONTENT_LENGTH"])
     if operation.query is None:
         return _service_description(operation)
-    info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"])
-    job = _job(replace(operation, query=info.text), form=info.form)  # the guarded text
+    base = current_app.config["BASE_IRI"]  # relative IRIs resolve against the data's base
+    info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"], base=base)
+    job = _job(replace(operation, query=info.text), form=info.form, base=base)  # guarded text
     pool = pool_of(current_app)
     if pool is None:  # QUERY_WORKERS = 0: in the request thread, with no time budget
         content_type, write = answer_job(engine_of(current_app), job)
@@ -102,7 +106,7 @@ def sparql() -> Response:
 _VARY = {"Vary": "Accept"}
 
 
-def _job(operation: SparqlRequest, *, form: str | None) -> QueryJob:
+def _job(operation: SparqlRequest, *, form: str | None, base: str) -> QueryJob:
     """The query with the format chosen for each result kind, or why none is acceptable.
 
     Raises:
@@ -121,10 +125,11 @@ def _job(operation: SparqlRequest, *, form: str | None) -> QueryJob:
         raise NotAcceptable(refusals[form_kind])
     return QueryJob(
         operation.query,
-        tuple(operation.default_graphs),
-        tuple(operation.named_graphs),
-        formats,
-        refusals,
+        default_graphs=tuple(operation.default_graphs),
+        named_graphs=tuple(operation.named_graphs),
+        base=base,
+        formats=formats,
+        refusals=refusals,
     )
 
 
@@ -254,7 +259,9 @@ def _service_description(operation: SparqlRequest) -> Response:
     fmt = choose_format("graph", operation)
     allow = current_app.config["ALLOW_SERVICE"]
     endpoint = public_url(current_app, "sparql.sparql")  # never the Host header
-    triples = service_description(endpoint, engine_of(current_app), federated=bool(allow))
+    triples = service_description(
+        endpoint, engine_of(current_app), federated=bool(allow), base=current_app.config["BASE_IRI"]
+    )
     data = ox.serialize(triples, format=fmt.oxigraph)  # type: ignore[arg-type]
     return Response(data, content_type=fmt.content_type, headers=_VARY)
 
