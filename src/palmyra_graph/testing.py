@@ -74,14 +74,9 @@ def http_status(port: int, method: str, path: str, host: str = "127.0.0.1") -> i
 
 
 class LiveServer:
-    """``palmyra-graph serve`` in a child process on a free loopback port.
-
-    Args:
-        args: more options for ``serve``.
-        env: variables added to the environment.
-        python: the interpreter to run it with (another installation's), default this one.
-        cwd: the working directory, default this one.
-    """
+    """``palmyra-graph serve`` in a child process on a free loopback port: ``args`` are more
+    options for ``serve``, ``env`` variables added to the environment, ``python`` and ``cwd``
+    another installation's interpreter and working directory (default: this one's)."""
 
     def __init__(
         self,
