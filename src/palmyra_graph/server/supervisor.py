@@ -33,15 +33,14 @@ from palmyra_graph.errors import SettingError
 from palmyra_graph.server.addresses import server_url
 from palmyra_graph.server.gate import GateSettings, gate_arguments
 from palmyra_graph.web import SETTINGS_VARIABLE, create_app
-from palmyra_graph.web.context import engine_of, pool_of
+from palmyra_graph.web.context import pool_of
+from palmyra_graph.web.findings import Quality, quality_of
 from palmyra_graph.workers.pool import BrokerProcess
 
 #: Seconds granian waits for a server process to stop before it kills it: one signalled while
 #: it still starts can hang in granian's shutdown (seen: 9 of 20 SIGTERMs sent right after the
 #: socket was bound).
 WORKERS_KILL_TIMEOUT = 5
-#: Larger graphs are not validated at start-up (pySHACL would delay it by minutes).
-MAX_VALIDATED_TRIPLES = 100_000
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,7 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
     app = create_app(settings.app)  # loads and checks every file, before anything starts
     say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
     if not app.config["STORE"] and not app.config["REMOTE"]:
-        triples = len(engine_of(app).store)  # type: ignore[attr-defined]
-        say(f"palmyra-graph: {shapes_summary(app.config['DATA_FILES'], triples)}")
+        say(f"palmyra-graph: {shapes_summary(quality_of(app))}")
     gate = replace(settings.gate, max_body_bytes=int(app.config["MAX_CONTENT_LENGTH"]))
     listen = _bind(settings.host, settings.port)
     pool = pool_of(app)
@@ -181,16 +179,14 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def shapes_summary(files: list[str], triples: int) -> str:
+def shapes_summary(quality: Quality) -> str:
     """One line about shape violations: users serve their own data, so it is served anyway."""
-    from palmyra_graph.graph.validate import validate
-
-    if triples > MAX_VALIDATED_TRIPLES:
-        return f"{triples} triples: not validated at start-up (run palmyra-graph validate)"
-    report = validate(files, ontology=True)
-    violations, warnings = len(report.of("Violation")), len(report.of("Warning"))
-    verdict = "conforms" if report.conforms else "does NOT conform (serving anyway)"
+    if not quality.available:
+        return f"not validated at start-up: {quality.reason}"
+    counts = quality.counts()
+    verdict = "conforms" if quality.conforms else "does NOT conform (serving anyway)"
     return (
-        f"data {verdict} to the shapes: {violations} violations, {warnings} warnings "
-        "(palmyra-graph validate for the report)"
+        f"data {verdict} to the shapes: {counts['Violation']} violations, "
+        f"{counts['Warning']} warnings, validated in {quality.seconds:.2f} s "
+        "(the report at /quality)"
     )

@@ -138,7 +138,7 @@ def _normalise(app: Flask) -> None:
 
 
 #: Modules that each expose a Flask blueprint ``bp``, registered in this order.
-BLUEPRINTS = ("sparql", "dumps", "void", "linked_data", "pages", "headers")
+BLUEPRINTS = ("sparql", "dumps", "void", "linked_data", "quality", "pages", "headers")
 
 
 def _register_blueprints(app: Flask) -> None:
