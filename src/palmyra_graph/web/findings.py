@@ -77,6 +77,14 @@ class Finding:
         """The focus is one of the finding's sources (shown once, among them)."""
         return any(s.iri == self.focus for s in self.sources)
 
+    @property
+    def value_shown(self) -> bool:
+        """The value says more than the focus and sources do (a claim, a literal)."""
+        return self.value is not None and self.value not in (
+            self.focus,
+            *(s.iri for s in self.sources),
+        )
+
 
 @dataclass
 class Rule:
