@@ -20,7 +20,8 @@ SETTINGS_VARIABLE = "PALMYRA_SERVE_SETTINGS"
 def served_app() -> Flask:
     """The app of one of ``serve``'s server processes (granian's factory): ``create_app`` with
     the settings ``serve`` handed over in :data:`SETTINGS_VARIABLE`, and the validation report
-    computed before it answers (the pages mark every finding, so the first one would wait)."""
+    ready before it answers (inherited from ``serve`` when forked; the pages mark every finding,
+    so the first request would otherwise wait for it)."""
     app = create_app(json.loads(os.environ.get(SETTINGS_VARIABLE, "{}")))
     quality_of(app)
     return app

@@ -2,10 +2,12 @@
 by reference marker, and as an ``sh:ValidationReport`` graph (SHACL §3.6,
 https://www.w3.org/TR/shacl/#validation-report).
 
-The graph does not change while it is served, so the report is computed once per process, on
-first use (``serve``'s server processes warm it before they answer), from
-:func:`palmyra_graph.graph.validate.validate` and its report as it is; never per request.
-Apps of one process on the same files (the test suite builds many) share one computation.
+The graph does not change while it is served, so the report is computed once, from
+:func:`palmyra_graph.graph.validate.validate` and its report as it is, never per request: on
+first use, kept on the app and for the process, so apps of one process on the same files (the
+test suite builds many) share one computation. ``serve`` computes it for its start-up line
+before granian forks the server processes, which inherit it (each warms its own only if it was
+not inherited: another start method, other files).
 A store or remote endpoint is not validated (the files are not what is served), nor a graph
 past ``MAX_VALIDATED_TRIPLES`` (pySHACL would take minutes): the report then says why.
 
