@@ -176,7 +176,9 @@ class Broker(EventLoop):
 
     def _client_left(self, job: _Job) -> None:
         worker = self._worker_of(job)
-        if worker is not None:  # stop computing an answer nobody reads
+        if worker is not None and _has_message(worker.control):
+            self._from_worker(worker)  # it answered whole, then said so: the client read it all
+        elif worker is not None:  # stop computing an answer nobody reads
             self._replace(worker)
         elif self._unqueue(job):
             self._end(job)
@@ -198,12 +200,15 @@ class Broker(EventLoop):
             del self.waiting[job.order.client]
         return True
 
-    def _end(self, job: _Job, error: PalmyraError | None = None) -> None:
-        """A job is over: count it, tell the client why if it failed, close our copy."""
+    def _end(self, job: _Job, error: PalmyraError | None = None, *, answered: bool = False) -> None:
+        """A job is over: count it, tell the client why if it failed; after a whole answer,
+        wait for the client's next query on the same connection, else close our copy."""
         self.unwatch(job.conn.fileno())
         self.fairness.finish(job.order.client, job.ticket, time.monotonic())
         if error is not None:
             self._answer_error(job.conn, error)
+        elif answered and self.stopping is None:
+            self.watch(job.conn.fileno(), select.EPOLLIN, partial(self._first_message, job.conn))
         else:
             job.conn.close()
 
@@ -255,7 +260,7 @@ class Broker(EventLoop):
         job.ticket = self.fairness.start(job.order.client, now)
         job.deadline = now + self.settings.timeout
         worker.job = job
-        order = {"size": job.order.size, "seconds": self.settings.timeout}
+        order = {"size": job.order.size, "seconds": self.settings.timeout, "job": job.order.inline}
         try:
             dispatch = messages.pack(messages.DISPATCH, order)
             messages.send_with_fd(worker.control, dispatch, job.conn.fileno())
@@ -312,8 +317,10 @@ class Broker(EventLoop):
                 worker.job.conn.close()
 
     def _from_worker(self, worker: _Worker) -> None:
-        try:
-            message = worker.control.recv(16)
+        try:  # the message may be taken already, by _client_left earlier in this turn
+            message = worker.control.recv(16, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return
         except OSError:
             message = b""
         if not message:
@@ -323,7 +330,7 @@ class Broker(EventLoop):
             self._dispatch()
         elif worker.job is not None:  # DONE, RETIRING or ABANDONED
             job, worker.job = worker.job, None
-            self._end(job)
+            self._end(job, answered=message != messages.ABANDONED)
             if message == messages.RETIRING:  # it leaves after its last word: a fork now
                 worker.retiring = True
                 self.retired += 1
@@ -399,3 +406,13 @@ class Broker(EventLoop):
         for worker in list(self.workers.values()):
             error = WorkerError("the server is shutting down: the query was stopped")
             self._replace(worker, error if worker.job else None)
+
+
+def _has_message(channel: socket.socket) -> bool:
+    """Whether a message waits on ``channel``, without taking it."""
+    try:
+        return bool(channel.recv(16, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True  # an error waits: reading it is the worker's death, handled there
