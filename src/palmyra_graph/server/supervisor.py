@@ -33,8 +33,11 @@ from palmyra_graph.errors import SettingError
 from palmyra_graph.server.addresses import server_url
 from palmyra_graph.server.gate import GateSettings, gate_arguments
 from palmyra_graph.web import SETTINGS_VARIABLE, create_app
-from palmyra_graph.web.context import pool_of
-from palmyra_graph.web.findings import Quality, quality_of
+from palmyra_graph.web.app import query_pool
+from palmyra_graph.web.app import settings as app_settings
+from palmyra_graph.web.context import engine_of
+from palmyra_graph.web.findings import Quality, quality_for
+from palmyra_graph.workers.engine import BrokerEngine
 from palmyra_graph.workers.pool import BrokerProcess
 
 #: Seconds granian waits for a server process to stop before it kills it: one signalled while
@@ -61,19 +64,32 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
 
     Raises:
         LoadError: a data file does not parse (nothing has started).
-        SettingError: the address cannot be bound, or the broker did not start.
+        SettingError: a setting cannot be used, or the address cannot be bound.
+        WorkerError: the query broker did not start.
     """
     signal.signal(signal.SIGTERM, _stop)  # while the graph loads, a clean stop too
-    app = create_app(settings.app)  # loads and checks every file, before anything starts
-    say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
-    if not app.config["STORE"] and not app.config["REMOTE"]:
-        say(f"palmyra-graph: {shapes_summary(quality_of(app))}")
-    gate = replace(settings.gate, max_body_bytes=int(app.config["MAX_CONTENT_LENGTH"]))
+    config = app_settings(settings.app)
+    gate = replace(settings.gate, max_body_bytes=int(config["MAX_CONTENT_LENGTH"]))
     listen = _bind(settings.host, settings.port)
-    pool = pool_of(app)
-    broker = BrokerProcess(pool.settings()) if pool is not None else None
-    del app, pool  # the server processes build their own app; the broker holds the graph
+    pool = query_pool(config)
+    broker = None
+    if pool is not None:
+        broker = BrokerProcess(pool.settings())
+        broker.start()  # the one load of the graph, here checked: LoadError when it fails
+        triples = BrokerEngine(replace(pool, address=broker.address)).counts()["triples"]
+    else:  # no workers, or a remote store: each server process has its own engine
+        triples = _local_triples(settings.app)
+    say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
+    if not config["STORE"] and not config["REMOTE"]:
+        # before granian forks the server processes: they inherit the report
+        say(f"palmyra-graph: {shapes_summary(quality_for(config, lambda: triples))}")
     _run(settings, gate, listen, broker)
+
+
+def _local_triples(overrides: Mapping[str, Any]) -> int:
+    """Load the graph as a server process will (to check it) and count it."""
+    app = create_app(overrides)
+    return 0 if app.config["REMOTE"] else int(engine_of(app).counts()["triples"])
 
 
 def _run(
@@ -85,7 +101,6 @@ def _run(
     served = {**settings.app, "BEHIND_GATE": True}
     served["SERVER_URL"] = server_url(settings.host, settings.port)
     if broker is not None:
-        broker.start()  # LoadError or WorkerError when it cannot: the message says why
         served["QUERY_SERVICE"] = broker.address
     os.environ[SETTINGS_VARIABLE] = json.dumps(served)
     with tempfile.TemporaryDirectory(prefix="palmyra-serve-") as private:

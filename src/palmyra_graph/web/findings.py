@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,6 @@ from palmyra_graph.graph.validate import (
     compact,
     validate,
 )
-from palmyra_graph.query.engine import Engine
 from palmyra_graph.web.context import engine_of
 
 #: Larger graphs are not validated when served (pySHACL would delay start-up by minutes).
@@ -164,11 +163,15 @@ def quality_of(app: Flask) -> Quality:
     with _LOCK:
         cached = app.extensions.get("palmyra.quality")
         if cached is None:
-            cached = app.extensions["palmyra.quality"] = _compute(app.config, engine_of(app))
+            engine = engine_of(app)
+            quality = quality_for(app.config, lambda: int(engine.counts().get("triples", 0)))
+            cached = app.extensions["palmyra.quality"] = quality
     return cached
 
 
-def _compute(config: Mapping[str, Any], engine: Engine) -> Quality:
+def quality_for(config: Mapping[str, Any], triples: Callable[[], int]) -> Quality:
+    """The report of the files ``config`` serves (kept for the process, by the files' identity),
+    or why there is none; ``triples`` counts the served graph if it must be known."""
     base = str(config["BASE_IRI"])
     if config["STORE"] or config["REMOTE"]:
         where = "an on-disk store" if config["STORE"] else "a remote endpoint"
@@ -177,9 +180,9 @@ def _compute(config: Mapping[str, Any], engine: Engine) -> Quality:
     key = (base, *((f, *_identity(f)) for f in files))
     if key in _MEMO:
         return _MEMO[key]
-    triples = engine.counts().get("triples", 0)
-    if triples > MAX_VALIDATED_TRIPLES:
-        reason = f"{triples} triples: not validated when served (run palmyra-graph validate)"
+    count = triples()
+    if count > MAX_VALIDATED_TRIPLES:
+        reason = f"{count} triples: not validated when served (run palmyra-graph validate)"
         return Quality(base, reason=reason)
     started = time.perf_counter()
     try:
