@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from palmyra_graph.errors import QueryError, QueryTimeout, WorkerError
+from palmyra_graph.testing import wait_until
 from palmyra_graph.workers.pool import CHUNK_SIZE, EngineSpec, QueryPool
 
 # Worker processes import jobs by module name; this folder is on their sys.path too.
@@ -149,6 +150,12 @@ def test_a_worker_that_copied_its_share_of_the_graph_makes_way_for_a_fresh_fork(
         before = queries.stats()
         for _ in range(3):  # each scan writes to every node it reads: far past 1 MB
             assert b'"value":"20000"' in queries.run(count_job, scan).body()
+        # a worker says it leaves after its answer's last message, so the count may lag it
+        wait_until(
+            lambda: queries.stats()["retired"] - before["retired"] == 3,
+            what="three workers retired",
+            timeout=5,
+        )
         after = queries.stats()
         assert after["retired"] - before["retired"] == 3
         assert not set(after["workers"]) & set(before["workers"])

@@ -229,6 +229,9 @@ class QueryPool:
     _local: threading.local = field(default_factory=threading.local, init=False)
     _kept: set[socket.socket] = field(default_factory=set, init=False)
 
+    def __post_init__(self) -> None:
+        weakref.finalize(self, _hang_up, self._kept, self._lock)
+
     def settings(self) -> BrokerSettings:
         """The settings a broker for this pool starts with."""
         return BrokerSettings(
@@ -360,6 +363,14 @@ class QueryPool:
 
 
 _POOLS: weakref.WeakSet[QueryPool] = weakref.WeakSet()
+
+
+def _hang_up(kept: set[socket.socket], lock: threading.Lock) -> None:
+    """A pool that is collected hangs up the connections its threads kept."""
+    with lock:
+        for conn in kept:
+            conn.close()
+        kept.clear()
 
 
 @atexit.register
