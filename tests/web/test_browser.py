@@ -24,6 +24,7 @@ from rdflib.namespace import PROV, RDF, RDFS
 
 from palmyra_graph.graph import resources
 from palmyra_graph.graph.namespaces import BASE, PAL
+from palmyra_graph.graph.validate import validate
 from palmyra_graph.testing import LiveServer
 from palmyra_graph.web.charts import long_date
 
@@ -124,7 +125,7 @@ def test_home_shows_casualty_figures_with_claimants(tab: Tab, graph: Graph) -> N
     for i in range(rows.count()):
         row = rows.nth(i)
         figure = row.locator("th > a").inner_text()
-        sources = row.locator(".cite a:not(.claim)").all_inner_texts()
+        sources = row.locator(".cite a:not(.claim):not(.finding-mark)").all_inner_texts()
         shown[figure] = (row.locator("td.claimant").inner_text(), sources)
     expected = {}
     for node in graph.objects(OFFENSIVE, PAL.casualties):
@@ -325,3 +326,22 @@ def test_a_script_on_another_site_reads_every_answer(
         assert [e for e in tab.errors if "the server responded with a status of" not in e] == []
     finally:
         tab.page.context.close()
+
+
+def test_a_reference_mark_leads_to_its_finding_in_the_report(tab: Tab) -> None:
+    report = validate()
+    tab.open("/")
+    mark = tab.page.locator('[data-property="startDate"] a.finding-mark').first
+    title = mark.get_attribute("title") or ""
+    assert title.removeprefix("Warning: ") in {r.message for r in report.results}
+    mark.click()
+    tab.page.wait_for_load_state()
+    assert tab.page.url.startswith(tab.url + "/quality#result-")
+    target = tab.page.locator("li.finding:target")
+    assert target.is_visible()
+    assert "Warning: " + target.locator("p.message").inner_text() == title
+    dd = tab.page.locator("#counts dd")
+    shown = {dd.nth(i).get_attribute("data-count"): dd.nth(i).inner_text() for i in range(3)}
+    assert shown == {s: str(len(report.of(s))) for s in ("Violation", "Warning", "Info")}
+    assert tab.page.locator("section.rule li.finding").count() == len(report.results)
+    tab.shot("quality")

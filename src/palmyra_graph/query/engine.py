@@ -291,3 +291,14 @@ def _kind(raw: object) -> ResultKind:
     if isinstance(raw, ox.QueryBoolean):
         return "boolean"
     return "graph"
+
+
+def as_triples(data: bytes, fmt: ox.RdfFormat) -> ox.QueryTriples:
+    """Graph data as ``QueryTriples``, the type the embedded engine returns for CONSTRUCT (for
+    answers that come serialized: from a remote endpoint, from a query worker)."""
+    scratch = ox.Store()
+    scratch.load(data, format=fmt)
+    triples = scratch.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+    if not isinstance(triples, ox.QueryTriples):  # a CONSTRUCT always gives triples
+        raise TypeError(f"CONSTRUCT gave {type(triples).__name__}")
+    return triples

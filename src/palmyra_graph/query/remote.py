@@ -33,7 +33,7 @@ import pyoxigraph as ox
 import requests
 
 from palmyra_graph.errors import QueryError, QueryTimeout, RemoteError
-from palmyra_graph.query.engine import Describing, QueryResult
+from palmyra_graph.query.engine import Describing, QueryResult, as_triples
 from palmyra_graph.query.iri import is_absolute
 from palmyra_graph.query.text import QueryText, inspect
 
@@ -254,22 +254,10 @@ def _parse(response: requests.Response, where: str) -> QueryResult:
                 return QueryResult(kind="boolean", raw=raw)
             return QueryResult(kind="solutions", raw=raw)
         if kind in _GRAPH_FORMATS:
-            return QueryResult(
-                kind="graph", raw=_as_triples(response.content, _GRAPH_FORMATS[kind])
-            )
+            return QueryResult(kind="graph", raw=as_triples(response.content, _GRAPH_FORMATS[kind]))
     except SyntaxError as exc:
         raise RemoteError(f"the remote's {kind} answer does not parse: {exc}", where=where) from exc
     raise RemoteError(f"the remote answered in an unexpected format {kind!r}", where=where)
-
-
-def _as_triples(data: bytes, fmt: ox.RdfFormat) -> ox.QueryTriples:
-    """Graph data as ``QueryTriples``, the type the embedded engine returns for CONSTRUCT."""
-    scratch = ox.Store()
-    scratch.load(data, format=fmt)
-    triples = scratch.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-    if not isinstance(triples, ox.QueryTriples):  # a CONSTRUCT always gives triples
-        raise TypeError(f"CONSTRUCT gave {type(triples).__name__}")
-    return triples
 
 
 def _solutions(result: QueryResult) -> ox.QuerySolutions:

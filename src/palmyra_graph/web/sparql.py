@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
@@ -47,8 +48,16 @@ from palmyra_graph.graph.formats import (
     negotiate,
 )
 from palmyra_graph.query.answer import QueryJob, answer_job
+from palmyra_graph.query.cache import request_key
 from palmyra_graph.query.guard import check_query
-from palmyra_graph.web.context import client_address, engine_of, pool_of, public_url
+from palmyra_graph.web.context import (
+    cache_of,
+    client_address,
+    engine_of,
+    fingerprint_of,
+    pool_of,
+    public_url,
+)
 from palmyra_graph.web.service_description import service_description
 
 PATH = "/sparql"
@@ -87,23 +96,78 @@ def sparql() -> Response:
     base = current_app.config["BASE_IRI"]  # relative IRIs resolve against the data's base
     info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"], base=base)
     job = _job(replace(operation, query=info.text), form=info.form, base=base)  # guarded text
-    pool = pool_of(current_app)
-    if pool is None:  # QUERY_WORKERS = 0: in the request thread, with no time budget
-        content_type, write = answer_job(engine_of(current_app), job)
-        buffer = io.BytesIO()
-        write(buffer)
-        return Response(buffer.getvalue(), content_type=content_type, headers=_VARY)
-    # In a killable worker within QUERY_TIMEOUT (503 past it), the body streamed in chunks;
-    # past the client's limits, 429.
-    answer = pool.run(answer_job, job, client=client_address(), federated=info.federated)
-    if request.method == "HEAD":  # the length of the body GET would send, never the body
-        length = sum(len(chunk) for chunk in answer.chunks)
-        headers = {**_VARY, "Content-Length": str(length)}
-        return Response(iter(()), content_type=answer.meta, headers=headers)
-    return Response(answer.chunks, content_type=answer.meta, headers=_VARY)
+    return _answer(job, federated=info.federated)
 
 
 _VARY = {"Vary": "Accept"}
+
+
+def _answer(job: QueryJob, *, federated: bool) -> Response:
+    """The answer to a checked query: from the answer cache, else evaluated and stored once
+    written whole. The graph does not change while it is served, so GET answers carry an
+    ETag (the graph's fingerprint and the request) and may be cached by anyone for a while;
+    a client that has the answer already gets 304 before anything is evaluated."""
+    key = request_key(
+        job.query, job.base, job.default_graphs, job.named_graphs, job.formats, job.refusals
+    )
+    fingerprint, cache = fingerprint_of(current_app), cache_of(current_app)
+    headers = dict(_VARY)
+    if fingerprint and request.method in ("GET", "HEAD"):
+        headers["ETag"] = f'W/"{request_key(fingerprint, key)[:32]}"'
+        headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
+        if etag_matches(request.headers.get("If-None-Match"), headers["ETag"]):
+            return Response(status=304, headers=headers)
+    hit = cache.get(key) if fingerprint else None
+    if hit is not None:
+        return _sent(hit.content_type, [hit.body], headers)
+    content_type, chunks, close = _evaluate(job, federated=federated)
+    if fingerprint:
+        chunks, close = cache.keeping(key, content_type, chunks, close=close), None
+    return _sent(content_type, chunks, headers, close=close)
+
+
+def _evaluate(
+    job: QueryJob, *, federated: bool
+) -> tuple[str, Iterable[bytes], Callable[[], None] | None]:
+    """Evaluate in a killable worker within QUERY_TIMEOUT (503 past it), the body in chunks
+    (429 past the client's limits); with QUERY_WORKERS = 0 in the request thread, with no
+    time budget. Returns the content type, the chunks and what stops them early."""
+    pool = pool_of(current_app)
+    if pool is None:
+        content_type, write = answer_job(engine_of(current_app), job)
+        buffer = io.BytesIO()
+        write(buffer)
+        return content_type, [buffer.getvalue()], None
+    answer = pool.run(answer_job, job, client=client_address(), federated=federated)
+    return answer.meta, answer.chunks, answer.close
+
+
+def _sent(
+    content_type: str,
+    chunks: Iterable[bytes],
+    headers: dict[str, str],
+    *,
+    close: Callable[[], None] | None = None,
+) -> Response:
+    if request.method == "HEAD":  # the length of the body GET would send, never the body
+        length = sum(len(chunk) for chunk in chunks)
+        return Response(
+            iter(()), content_type=content_type, headers={**headers, "Content-Length": str(length)}
+        )
+    response = Response(chunks, content_type=content_type, headers=headers)
+    if close is not None:
+        response.call_on_close(close)
+    return response
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
 def _job(operation: SparqlRequest, *, form: str | None, base: str) -> QueryJob:

@@ -8,7 +8,8 @@ counts the ``owl:sameAs`` links into Wikidata (§3). The SPARQL endpoint and eve
 given as URLs on this server (§6.1, §6.3), built from PUBLIC_URL, never from the Host header;
 each dump with its media type, and the N-Quads and TriG dumps with a note that they hold every
 triple in a named graph and none in the default graph. The title, licence and derivation come
-from the dataset's own triples in the data (§4.1).
+from the dataset's own triples in the data (§4.1); the SHACL validation report of the data
+(``/quality``) is ``rdfs:seeAlso``.
 Turtle unless the client asks for another format.
 """
 
@@ -18,9 +19,9 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 import rdflib
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, VOID, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, VOID, XSD
 
 from palmyra_graph.errors import NotAcceptable
 from palmyra_graph.graph import formats
@@ -30,6 +31,7 @@ from palmyra_graph.graph.namespaces import PAL, WD
 from palmyra_graph.query.engine import Engine
 from palmyra_graph.web.context import engine_of, public_url
 from palmyra_graph.web.dumps import dump_filename
+from palmyra_graph.web.findings import REPORT_LABEL, quality_of
 
 bp = Blueprint("void", __name__)
 
@@ -66,6 +68,7 @@ def void() -> Response:
         document=public_url(current_app, "void.void"),
         endpoint=public_url(current_app, "sparql.sparql"),
         dumps={_dump_url(dump): dump for dump in FEATURES},
+        report=_report(current_app),
     )
     response = Response(serialize_graph(graph, fmt), content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
@@ -76,8 +79,20 @@ def _dump_url(fmt: Format) -> str:
     return public_url(current_app, "dumps.dump", filename=dump_filename(fmt))
 
 
+def _report(app: Flask) -> str | None:
+    """The validation report's IRI, when the served data was validated."""
+    quality = quality_of(app)
+    return quality.iri if quality.available else None
+
+
 def describe_dataset(
-    engine: Engine, *, base: str, document: str, endpoint: str, dumps: dict[str, Format]
+    engine: Engine,
+    *,
+    base: str,
+    document: str,
+    endpoint: str,
+    dumps: dict[str, Format],
+    report: str | None = None,
 ) -> rdflib.Graph:
     """The VoID graph of the dataset ``{base}dataset``, described by the document at ``document``.
 
@@ -87,6 +102,8 @@ def describe_dataset(
         document: the URL of the VoID document; subsets and linksets are fragments of it.
         endpoint: the URL of the SPARQL endpoint.
         dumps: the URL of each dump, with its format.
+        report: the IRI of the SHACL validation report (``/quality``), linked with
+            ``rdfs:seeAlso``.
     """
     dataset = URIRef(base + "dataset")
     graph = graph_from_triples(_own_triples(engine, str(dataset)))
@@ -102,6 +119,10 @@ def describe_dataset(
         _add_dump(graph, URIRef(url), fmt)
     for name in FEATURES.values():
         add((dataset, VOID.feature, URIRef(f"http://www.w3.org/ns/formats/{name}")))
+    if report is not None:
+        add((dataset, RDFS.seeAlso, URIRef(report)))
+        add((URIRef(report), RDF.type, SH.ValidationReport))
+        add((URIRef(report), RDFS.label, Literal(REPORT_LABEL, lang="en")))
     _add_statistics(graph, engine, dataset)
     _add_subsets(graph, engine, dataset, base, document)
     _add_wikidata_linkset(graph, engine, dataset, document)
