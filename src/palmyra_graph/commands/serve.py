@@ -44,6 +44,25 @@ APP_OPTIONS: dict[str, tuple[str, Any, str | None, str]] = {
         "MB",
         "Megabytes a query may allocate before it is stopped with 503 (0: no cap).",
     ),
+    "QUERY_RECYCLE": (
+        "--query-recycle",
+        click.IntRange(min=0),
+        "MB",
+        "Megabytes of the shared graph a worker may copy before a fresh fork replaces it "
+        "after its query (0: never).",
+    ),
+    "CACHE_BYTES": (
+        "--cache-bytes",
+        click.IntRange(min=0),
+        "BYTES",
+        "Bytes of whole answers each server process keeps for repeated queries (0: no cache).",
+    ),
+    "CACHE_MAX_AGE": (
+        "--cache-max-age",
+        click.IntRange(min=0),
+        "SECONDS",
+        "How long browsers and proxies may reuse a GET answer (Cache-Control max-age).",
+    ),
     "CLIENT_QUERIES": (
         "--client-queries",
         click.IntRange(min=0),

@@ -29,9 +29,7 @@ from palmyra_graph.graph import formats
 from palmyra_graph.graph.formats import Format
 from palmyra_graph.graph.loader import LoadedGraph, graph_name, rdf_format
 from palmyra_graph.graph.namespaces import GRAPH, PREFIXES
-from palmyra_graph.graph.resources import ROOT
-
-CONTEXT_FILE = ROOT / "ontology" / "context.jsonld"
+from palmyra_graph.graph.resources import CONTEXT_FILE
 
 #: Quad formats keep the named graphs; the others get the merge of all graphs.
 QUAD_FORMATS = (formats.NQUADS, formats.TRIG)

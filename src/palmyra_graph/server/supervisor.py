@@ -29,19 +29,22 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from palmyra_graph.errors import SettingError
+from palmyra_graph.errors import QueryTimeout, RemoteError, SettingError
+from palmyra_graph.query.remote import RemoteEngine
 from palmyra_graph.server.addresses import server_url
 from palmyra_graph.server.gate import GateSettings, gate_arguments
 from palmyra_graph.web import SETTINGS_VARIABLE, create_app
-from palmyra_graph.web.context import engine_of, pool_of
+from palmyra_graph.web.app import query_pool
+from palmyra_graph.web.app import settings as app_settings
+from palmyra_graph.web.context import engine_of
+from palmyra_graph.web.findings import Quality, quality_for
+from palmyra_graph.workers.engine import BrokerEngine
 from palmyra_graph.workers.pool import BrokerProcess
 
 #: Seconds granian waits for a server process to stop before it kills it: one signalled while
 #: it still starts can hang in granian's shutdown (seen: 9 of 20 SIGTERMs sent right after the
 #: socket was bound).
 WORKERS_KILL_TIMEOUT = 5
-#: Larger graphs are not validated at start-up (pySHACL would delay it by minutes).
-MAX_VALIDATED_TRIPLES = 100_000
 
 
 @dataclass(frozen=True)
@@ -62,20 +65,39 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
 
     Raises:
         LoadError: a data file does not parse (nothing has started).
-        SettingError: the address cannot be bound, or the broker did not start.
+        SettingError: a setting cannot be used, the address cannot be bound, or the remote
+            endpoint holds none of the graphs it is to serve.
+        WorkerError: the query broker did not start.
     """
     signal.signal(signal.SIGTERM, _stop)  # while the graph loads, a clean stop too
-    app = create_app(settings.app)  # loads and checks every file, before anything starts
-    say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
-    if not app.config["STORE"] and not app.config["REMOTE"]:
-        triples = len(engine_of(app).store)  # type: ignore[attr-defined]
-        say(f"palmyra-graph: {shapes_summary(app.config['DATA_FILES'], triples)}")
-    gate = replace(settings.gate, max_body_bytes=int(app.config["MAX_CONTENT_LENGTH"]))
+    config = app_settings(settings.app)
+    gate = replace(settings.gate, max_body_bytes=int(config["MAX_CONTENT_LENGTH"]))
     listen = _bind(settings.host, settings.port)
-    pool = pool_of(app)
-    broker = BrokerProcess(pool.settings()) if pool is not None else None
-    del app, pool  # the server processes build their own app; the broker holds the graph
+    pool = query_pool(config)
+    broker = None
+    if pool is not None:
+        broker = BrokerProcess(pool.settings())
+        broker.start()  # the one load of the graph, here checked: LoadError when it fails
+        triples = BrokerEngine(replace(pool, address=broker.address)).counts()["triples"]
+    else:  # no workers, or a remote store: each server process has its own engine
+        triples, served = _local_graph(settings.app)
+    say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
+    if config["REMOTE"]:
+        say(f"palmyra-graph: {served}")
+    elif not config["STORE"]:
+        # before granian forks the server processes: they inherit the report
+        say(f"palmyra-graph: {shapes_summary(quality_for(config, lambda: triples))}")
     _run(settings, gate, listen, broker)
+
+
+def _local_graph(overrides: Mapping[str, Any]) -> tuple[int, str]:
+    """Load the graph as a server process will (to check it) and count it; or what a remote
+    endpoint serves of the graphs (SettingError if it holds none of one)."""
+    app = create_app(overrides)
+    engine = engine_of(app)
+    if isinstance(engine, RemoteEngine):
+        return 0, remote_summary(engine)
+    return int(engine.counts()["triples"]), ""
 
 
 def _run(
@@ -87,7 +109,6 @@ def _run(
     served = {**settings.app, "BEHIND_GATE": True}
     served["SERVER_URL"] = server_url(settings.host, settings.port)
     if broker is not None:
-        broker.start()  # LoadError or WorkerError when it cannot: the message says why
         served["QUERY_SERVICE"] = broker.address
     os.environ[SETTINGS_VARIABLE] = json.dumps(served)
     with tempfile.TemporaryDirectory(prefix="palmyra-serve-") as private:
@@ -181,16 +202,36 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def shapes_summary(files: list[str], triples: int) -> str:
+def shapes_summary(quality: Quality) -> str:
     """One line about shape violations: users serve their own data, so it is served anyway."""
-    from palmyra_graph.graph.validate import validate
-
-    if triples > MAX_VALIDATED_TRIPLES:
-        return f"{triples} triples: not validated at start-up (run palmyra-graph validate)"
-    report = validate(files, ontology=True)
-    violations, warnings = len(report.of("Violation")), len(report.of("Warning"))
-    verdict = "conforms" if report.conforms else "does NOT conform (serving anyway)"
+    if not quality.available:
+        return f"not validated at start-up: {quality.reason}"
+    counts = quality.counts()
+    verdict = "conforms" if quality.conforms else "does NOT conform (serving anyway)"
     return (
-        f"data {verdict} to the shapes: {violations} violations, {warnings} warnings "
-        "(palmyra-graph validate for the report)"
+        f"data {verdict} to the shapes: {counts['Violation']} violations, "
+        f"{counts['Warning']} warnings, validated in {quality.seconds:.2f} s "
+        "(the report at /quality)"
     )
+
+
+def remote_summary(engine: RemoteEngine) -> str:
+    """What the remote endpoint serves of the graphs it is to serve, in one line.
+
+    Raises:
+        SettingError: the remote answers but holds none of the triples of some of them (they
+            were not pushed there): nothing would be found in them.
+    """
+    try:
+        missing = engine.missing_graphs()
+    except (RemoteError, QueryTimeout) as exc:  # it may come up later: 502 until then
+        return f"the remote endpoint does not answer now ({exc}); serving anyway"
+    if missing:
+        names = ", ".join(f"<{g}>" for g in missing)
+        raise SettingError(
+            f"the remote endpoint {engine.endpoint} holds no triple in {names}: push the data "
+            "there first (palmyra-graph push --to GRAPH-STORE-URL [FILE…]), and name the same "
+            "files with --data"
+        )
+    graphs = ", ".join(f"<{g}>" for g in engine.graphs or ())
+    return f"the remote endpoint {engine.endpoint} serves {graphs}"

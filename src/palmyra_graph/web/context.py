@@ -7,8 +7,21 @@ from typing import Any
 
 from flask import Flask, current_app, request
 
+from palmyra_graph.query.cache import AnswerCache
 from palmyra_graph.query.engine import Engine
 from palmyra_graph.workers.pool import QueryPool
+
+
+def cache_of(app: Flask) -> AnswerCache:
+    """The app's answer cache (empty and storing nothing when CACHE_BYTES is 0)."""
+    cache: AnswerCache = app.extensions["palmyra.cache"]
+    return cache
+
+
+def fingerprint_of(app: Flask) -> str:
+    """What identifies the graph the app serves ("" for a remote store, which may change)."""
+    fingerprint: str = app.extensions["palmyra.fingerprint"]
+    return fingerprint
 
 
 def pool_of(app: Flask) -> QueryPool | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
 from palmyra_graph.graph import formats
-from palmyra_graph.graph.export import CONTEXT_FILE, export_files
+from palmyra_graph.graph.export import CONTEXT_FILE, QUAD_FORMATS, export_files
 from palmyra_graph.graph.formats import Format
 
 bp = Blueprint("dumps", __name__)
@@ -77,15 +77,15 @@ def send(download: Download, *, attachment: bool = True) -> Response:
     response.last_modified = download.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = 3600
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.make_conditional(request)  # turns it into a 304 when the client's copy is current
     return response
 
 
 @bp.get("/dumps/")
 def index() -> str:
-    """An HTML list of the dumps, with their media types and sizes."""
-    rows = [(fmt, dump_of(current_app, fmt)) for fmt in formats.DUMP_FORMATS]
+    """An HTML list of the dumps, with their media types, graphs and sizes: N-Quads and TriG
+    hold every triple in a named graph, none in the default graph, and the page says so."""
+    rows = [(fmt, dump_of(current_app, fmt), fmt in QUAD_FORMATS) for fmt in formats.DUMP_FORMATS]
     return render_template("dumps.html", rows=rows)
 
 

@@ -62,6 +62,7 @@ class _Worker:
     born: float
     ready: bool = False
     job: _Job | None = None
+    retiring: bool = False
     tail: bytearray = field(default_factory=bytearray)
 
 
@@ -84,6 +85,8 @@ class Broker(EventLoop):
         self.waiting: OrderedDict[str, deque[_Job]] = OrderedDict()
         self.fairness = Fairness(settings.limits)
         self.stopping: float | None = None
+        #: workers that left after a job for a fresh fork (memory they had made their own)
+        self.retired = 0
         self.parent = os.getppid()
         self.watch(listener.fileno(), select.EPOLLIN, self._accept)
 
@@ -146,6 +149,8 @@ class Broker(EventLoop):
     def _service(self, conn: socket.socket, request: str) -> None:
         if request == "pids":
             reply: Any = sorted(self.workers)
+        elif request == "stats":
+            reply = {"workers": sorted(self.workers), "retired": self.retired}
         else:
             reply = None
         try:
@@ -171,7 +176,9 @@ class Broker(EventLoop):
 
     def _client_left(self, job: _Job) -> None:
         worker = self._worker_of(job)
-        if worker is not None:  # stop computing an answer nobody reads
+        if worker is not None and _has_message(worker.control):
+            self._from_worker(worker)  # it answered whole, then said so: the client read it all
+        elif worker is not None:  # stop computing an answer nobody reads
             self._replace(worker)
         elif self._unqueue(job):
             self._end(job)
@@ -193,12 +200,15 @@ class Broker(EventLoop):
             del self.waiting[job.order.client]
         return True
 
-    def _end(self, job: _Job, error: PalmyraError | None = None) -> None:
-        """A job is over: count it, tell the client why if it failed, close our copy."""
+    def _end(self, job: _Job, error: PalmyraError | None = None, *, answered: bool = False) -> None:
+        """A job is over: count it, tell the client why if it failed; after a whole answer,
+        wait for the client's next query on the same connection, else close our copy."""
         self.unwatch(job.conn.fileno())
         self.fairness.finish(job.order.client, job.ticket, time.monotonic())
         if error is not None:
             self._answer_error(job.conn, error)
+        elif answered and self.stopping is None:
+            self.watch(job.conn.fileno(), select.EPOLLIN, partial(self._first_message, job.conn))
         else:
             job.conn.close()
 
@@ -240,7 +250,8 @@ class Broker(EventLoop):
 
     def _free_worker(self, federated: bool) -> _Worker | None:
         for worker in self.workers.values():
-            if worker.ready and worker.job is None and worker.federated == federated:
+            free = worker.ready and worker.job is None and not worker.retiring
+            if free and worker.federated == federated:
                 return worker
         return None
 
@@ -249,7 +260,7 @@ class Broker(EventLoop):
         job.ticket = self.fairness.start(job.order.client, now)
         job.deadline = now + self.settings.timeout
         worker.job = job
-        order = {"size": job.order.size, "seconds": self.settings.timeout}
+        order = {"size": job.order.size, "seconds": self.settings.timeout, "job": job.order.inline}
         try:
             dispatch = messages.pack(messages.DISPATCH, order)
             messages.send_with_fd(worker.control, dispatch, job.conn.fileno())
@@ -269,7 +280,9 @@ class Broker(EventLoop):
     def _spawn(self, *, federated: bool) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         read_end, write_end = os.pipe()
-        confinement = Confinement(network=federated, memory=self.settings.memory)
+        confinement = Confinement(
+            network=federated, memory=self.settings.memory, recycle=self.settings.recycle
+        )
         pid = os.fork()
         if pid == 0:  # the child: keep only its own ends, then work
             try:
@@ -304,8 +317,10 @@ class Broker(EventLoop):
                 worker.job.conn.close()
 
     def _from_worker(self, worker: _Worker) -> None:
-        try:
-            message = worker.control.recv(16)
+        try:  # the message may be taken already, by _client_left earlier in this turn
+            message = worker.control.recv(16, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return
         except OSError:
             message = b""
         if not message:
@@ -313,9 +328,14 @@ class Broker(EventLoop):
         elif message == messages.READY:
             worker.ready = True
             self._dispatch()
-        elif worker.job is not None:  # DONE or ABANDONED
+        elif worker.job is not None:  # DONE, RETIRING or ABANDONED
             job, worker.job = worker.job, None
-            self._end(job)
+            self._end(job, answered=message != messages.ABANDONED)
+            if message == messages.RETIRING:  # it leaves after its last word: a fork now
+                worker.retiring = True
+                self.retired += 1
+                if self.stopping is None:
+                    self._spawn(federated=worker.federated)
             self._dispatch()
 
     def _worker_stderr(self, worker: _Worker) -> None:
@@ -332,6 +352,9 @@ class Broker(EventLoop):
     def _died(self, worker: _Worker) -> None:
         _, status = os.waitpid(worker.pid, 0)
         self._worker_stderr(worker)  # what it said last
+        if worker.retiring and worker.job is None and os.WIFEXITED(status):
+            self._forget(worker, None, replace=False)  # its successor is forked already
+            return
         error = diagnosis.explain(status, bytes(worker.tail), memory=self.settings.memory)
         said = bytes(worker.tail).decode("utf-8", "replace").strip().splitlines()[-1:]
         last = f" (it said: {said[0][:300]})" if said else ""
@@ -353,7 +376,7 @@ class Broker(EventLoop):
         except ProcessLookupError:
             pass
 
-    def _forget(self, worker: _Worker, error: PalmyraError | None) -> None:
+    def _forget(self, worker: _Worker, error: PalmyraError | None, *, replace: bool = True) -> None:
         self.unwatch(worker.control.fileno())
         self.unwatch(worker.stderr)
         worker.control.close()
@@ -362,7 +385,7 @@ class Broker(EventLoop):
         if worker.job is not None:
             self._end(worker.job, error)
             worker.job = None
-        if self.stopping is None:
+        if replace and not worker.retiring and self.stopping is None:
             self._spawn(federated=worker.federated)
 
     # -- shutdown -------------------------------------------------------------------------
@@ -383,3 +406,13 @@ class Broker(EventLoop):
         for worker in list(self.workers.values()):
             error = WorkerError("the server is shutting down: the query was stopped")
             self._replace(worker, error if worker.job else None)
+
+
+def _has_message(channel: socket.socket) -> bool:
+    """Whether a message waits on ``channel``, without taking it."""
+    try:
+        return bool(channel.recv(16, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True  # an error waits: reading it is the worker's death, handled there

@@ -9,9 +9,9 @@ A message is one byte of kind and its body:
 =====  ===============  ==================================================================
 kind   from → to        body
 =====  ===============  ==================================================================
-``Q``  client → broker  a query: pickled :class:`Order` (who asks, which workers, job size)
+``Q``  client → broker  a query: pickled :class:`Order` (who asks, which workers, the job)
 ``S``  client → broker  a service request (``"pids"``); the answer is ``S`` + pickled value
-``J``  client → worker  the next piece of the pickled job (``CHUNK_SIZE`` at most)
+``J``  client → worker  the next piece of a large pickled job (``CHUNK_SIZE`` at most)
 ``M``  worker → client  the answer's meta (status, content type…), before its first chunk
 ``C``  worker → client  a chunk of the answer's body
 ``E``  worker → client  the end of the body
@@ -21,8 +21,13 @@ kind   from → to        body
 =====  ===============  ==================================================================
 
 Between the broker and a worker, over their own socket pair: ``D`` (broker → worker, with the
-client's connection as ``SCM_RIGHTS``) gives a job; ``r`` (ready), ``d`` (done, sent before
-the worker's last message to the client) and ``a`` (abandoned: the client went away) answer.
+client's connection as ``SCM_RIGHTS``) gives a job; ``r`` (ready), ``d`` (done, sent after
+the worker's last message to the client), ``x`` (done, and leaving: the worker has copied
+enough of the shared graph, see :mod:`palmyra_graph.workers.worker`) and ``a`` (abandoned:
+the client went away) answer.
+
+A connection that ended an answer cleanly (``W`` or ``E``) may carry the client's next ``Q``:
+each server thread keeps one, which saves a connection per query.
 """
 
 from __future__ import annotations
@@ -42,16 +47,22 @@ MAX_MESSAGE = CHUNK_SIZE + 1024
 
 QUERY, SERVICE, JOB = b"Q", b"S", b"J"
 META, CHUNK, END, WHOLE, ERROR, REFUSED = b"M", b"C", b"E", b"W", b"X", b"R"
-DISPATCH, READY, DONE, ABANDONED = b"D", b"r", b"d", b"a"
+DISPATCH, READY, DONE, ABANDONED, RETIRING = b"D", b"r", b"d", b"a", b"x"
 
 
 @dataclass(frozen=True)
 class Order:
-    """What the broker needs to know of a query before a worker takes it."""
+    """What the broker needs to know of a query before a worker takes it, and the pickled
+    job itself when it is small (``inline``; else ``size`` bytes follow in ``J`` messages)."""
 
     client: str
     federated: bool
     size: int
+    inline: bytes | None = None
+
+
+#: Jobs up to this size travel inside their ``Q`` message (and the broker's ``D``).
+INLINE_JOB = 48 * 1024
 
 
 def seqpacket() -> socket.socket:

@@ -20,6 +20,7 @@ class BrokerSettings:
     federated_workers: int = 0
     timeout: float = 30.0
     memory: int = 0
+    recycle: int = 0
     limits: ClientLimits = field(default_factory=ClientLimits)
     drain: float = 2.0
 

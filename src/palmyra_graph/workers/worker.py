@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import resource
 import socket
 import sys
 import threading
@@ -36,6 +37,9 @@ class Confinement:
     network: bool = False
     memory: int = 0
     stack: int = 256 * 1024 * 1024
+    #: Bytes of memory a worker may make its own (copied from the graph it shares with the
+    #: broker, or allocated) before it leaves after its job, for a fresh fork (0: never).
+    recycle: int = 0
 
 
 class _Writer:
@@ -43,8 +47,8 @@ class _Writer:
 
     The meta goes out just before the first chunk: pyoxigraph evaluates while it serializes,
     so a query that computes for long before its first result still ends in a clean error
-    status. ``done`` is called before the last message, so the broker counts the worker free
-    before the client can hang up.
+    status. ``done`` is called after the last message, off the client's path; a client that
+    hangs up in between is told apart by the broker (it finds ``done`` waiting).
     """
 
     def __init__(self, conn: socket.socket, meta: Any, done: Any) -> None:
@@ -71,13 +75,13 @@ class _Writer:
     def close(self) -> None:
         """Send what is left and the end; one ``W`` message when the answer fits one chunk."""
         if not self.started:
-            self.done()
             self.conn.send(messages.pack(messages.WHOLE, (self.meta, bytes(self.buffer))))
+            self.done()
             return
         if self.buffer:
             self._send(bytes(self.buffer))
-        self.done()
         self.conn.send(messages.END)
+        self.done()
 
 
 def run(control: socket.socket, engine: Any, confinement: Confinement) -> None:
@@ -97,6 +101,7 @@ def _serve(control: socket.socket, engine: Any, confinement: Confinement) -> Non
         sandbox.limit_memory(confinement.memory)
     if callable(engine):  # an on-disk store: each worker opens it read-only itself
         engine = engine()
+    growth = _Growth(confinement.recycle)
     control.send(messages.READY)
     while True:
         try:
@@ -108,9 +113,11 @@ def _serve(control: socket.socket, engine: Any, confinement: Confinement) -> Non
         conn = socket.socket(fileno=fd)
         try:
             sealed = not confinement.network
-            _answer(conn, messages.unpack(message), engine, control, sealed=sealed)
+            _answer(conn, messages.unpack(message), engine, control, sealed=sealed, growth=growth)
         finally:
             conn.close()
+        if growth.leaving:  # the broker has forked a fresh worker in its place
+            os._exit(0)
 
 
 def _answer(
@@ -120,15 +127,20 @@ def _answer(
     control: socket.socket,
     *,
     sealed: bool,
+    growth: _Growth,
 ) -> None:
     conn.settimeout(max(order["seconds"], 0.001))
     writer: _Writer | None = None
 
     def done() -> None:
-        control.send(messages.DONE)
+        leaving = growth.past_limit()
+        control.send(messages.RETIRING if leaving else messages.DONE)
+        growth.leaving = leaving
+
+    work = order.get("job")
 
     try:
-        job, payload = pickle.loads(messages.receive_job(conn, order["size"]))
+        job, payload = pickle.loads(work or messages.receive_job(conn, order["size"]))
         meta, write = job(engine, payload)
         writer = _Writer(conn, meta, done)
         write(writer)
@@ -136,16 +148,32 @@ def _answer(
     except (ConnectionError, TimeoutError):
         control.send(messages.ABANDONED)  # the client left, or stopped reading
     except PalmyraError as error:
-        done()
-        if writer is None or not writer.started:
-            conn.send(messages.error_message(_sealed_reason(error, sealed)))
-        # mid-answer, the status is sent: the connection just ends, the body never truncated
+        _failed(conn, writer, _sealed_reason(error, sealed), done)
     except MemoryError:
-        done()
-        _last_word(conn, writer, WorkerError("the query needed more memory than a query may use"))
+        shortage = WorkerError("the query needed more memory than a query may use")
+        _failed(conn, writer, shortage, done)
     except BaseException as error:  # an engine panic or a bug: say so, then make way for a fork
         _last_word(conn, writer, WorkerError(f"the query failed in the engine: {error}"))
         os._exit(EXIT_UNSOUND)
+
+
+class _Growth:
+    """How much memory this worker has made its own since it was forked, counted in minor page
+    faults: each is a page copied from the graph it shares with the broker (pyoxigraph's
+    in-memory store writes to what it reads: a lock and reference counts in every quad node),
+    or a page newly allocated. ``getrusage`` costs a microsecond; ``/proc/self/smaps_rollup``
+    would say the same in milliseconds."""
+
+    def __init__(self, limit: int) -> None:
+        self.pages = limit // resource.getpagesize() if limit else 0
+        self.start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        self.leaving = False
+
+    def past_limit(self) -> bool:
+        if not self.pages:
+            return False
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - self.start
+        return faults > self.pages
 
 
 def _sealed_reason(error: PalmyraError, sealed: bool) -> PalmyraError:
@@ -162,3 +190,18 @@ def _last_word(conn: socket.socket, writer: _Writer | None, error: PalmyraError)
     if writer is None or not writer.started:
         with contextlib.suppress(OSError):
             conn.send(messages.error_message(error))
+
+
+def _failed(conn: socket.socket, writer: _Writer | None, error: PalmyraError, done: Any) -> None:
+    """Say why a query failed, and that this worker is free: before the error message, so
+    the client cannot hang up before the broker knows. Mid-answer the status is sent: the
+    connection is shut for everyone (the broker's copy too), so the client sees the body end
+    short rather than wait for more, and is never handed a truncated body as whole."""
+    if writer is None or not writer.started:
+        done()
+        with contextlib.suppress(OSError):
+            conn.send(messages.error_message(error))
+        return
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)
+    done()
