@@ -13,7 +13,7 @@ from palmyra_graph.graph import resources
 from palmyra_graph.graph.namespaces import PAL
 from palmyra_graph.graph.validate import validate
 
-GENERATE = resources.ROOT / "bench" / "generate.py"
+GENERATE = Path(__file__).resolve().parents[2] / "bench" / "generate.py"  # the checkout's
 
 
 @pytest.fixture(scope="module")
