@@ -120,13 +120,17 @@ def describe_dataset(
     for name in FEATURES.values():
         add((dataset, VOID.feature, URIRef(f"http://www.w3.org/ns/formats/{name}")))
     if report is not None:
-        add((dataset, RDFS.seeAlso, URIRef(report)))
-        add((URIRef(report), RDF.type, SH.ValidationReport))
-        add((URIRef(report), RDFS.label, Literal(REPORT_LABEL, lang="en")))
+        _add_report(graph, dataset, URIRef(report))
     _add_statistics(graph, engine, dataset)
     _add_subsets(graph, engine, dataset, base, document)
     _add_wikidata_linkset(graph, engine, dataset, document)
     return graph
+
+
+def _add_report(graph: rdflib.Graph, dataset: URIRef, report: URIRef) -> None:
+    graph.add((dataset, RDFS.seeAlso, report))
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, RDFS.label, Literal(REPORT_LABEL, lang="en")))
 
 
 #: What a quad dump's description says, since a store whose default graph is not the union of

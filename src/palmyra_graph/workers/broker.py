@@ -26,7 +26,6 @@ The broker is single-threaded (one ``epoll`` loop), so forking from it is safe.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import signal
@@ -164,7 +163,7 @@ class Broker(EventLoop):
         now = time.monotonic()
         refusal = self.fairness.admit(order.client, now)
         if refusal is not None:
-            self._send_last(
+            messages.send_last(
                 conn, messages.pack(messages.REFUSED, (refusal.message, refusal.retry_after))
             )
             return
@@ -176,7 +175,7 @@ class Broker(EventLoop):
 
     def _client_left(self, job: _Job) -> None:
         worker = self._worker_of(job)
-        if worker is not None and _has_message(worker.control):
+        if worker is not None and messages.has_message(worker.control):
             self._from_worker(worker)  # it answered whole, then said so: the client read it all
         elif worker is not None:  # stop computing an answer nobody reads
             self._replace(worker)
@@ -213,20 +212,7 @@ class Broker(EventLoop):
             job.conn.close()
 
     def _answer_error(self, conn: socket.socket, error: PalmyraError) -> None:
-        self._send_last(conn, messages.error_message(error))
-
-    def _send_last(self, conn: socket.socket, message: bytes) -> None:
-        """Send a last message and hang up without making it unreadable: a Unix socket closed
-        with unread data resets its peer, which would lose the message, so the rest of the job
-        is refused (SHUT_RD) and what was already sent is read away first."""
-        conn.setblocking(False)
-        with contextlib.suppress(OSError):
-            conn.send(message)
-        with contextlib.suppress(OSError):
-            conn.shutdown(socket.SHUT_RD)
-            while conn.recv(messages.MAX_MESSAGE):
-                pass
-        conn.close()
+        messages.send_last(conn, messages.error_message(error))
 
     # -- dispatch -------------------------------------------------------------------------
 
@@ -406,13 +392,3 @@ class Broker(EventLoop):
         for worker in list(self.workers.values()):
             error = WorkerError("the server is shutting down: the query was stopped")
             self._replace(worker, error if worker.job else None)
-
-
-def _has_message(channel: socket.socket) -> bool:
-    """Whether a message waits on ``channel``, without taking it."""
-    try:
-        return bool(channel.recv(16, socket.MSG_PEEK | socket.MSG_DONTWAIT))
-    except (BlockingIOError, InterruptedError):
-        return False
-    except OSError:
-        return True  # an error waits: reading it is the worker's death, handled there

@@ -33,6 +33,7 @@ each server thread keeps one, which saves a connection per query.
 from __future__ import annotations
 
 import array
+import contextlib
 import pickle
 import socket
 from dataclasses import dataclass
@@ -129,3 +130,27 @@ def receive_with_fd(channel: socket.socket) -> tuple[bytes, int | None]:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
     return message, (fds[0] if fds else None)
+
+
+def send_last(conn: socket.socket, message: bytes) -> None:
+    """Send a last message and hang up without making it unreadable: a Unix socket closed
+    with unread data resets its peer, which would lose the message, so the rest of the job
+    is refused (SHUT_RD) and what was already sent is read away first."""
+    conn.setblocking(False)
+    with contextlib.suppress(OSError):
+        conn.send(message)
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RD)
+        while conn.recv(MAX_MESSAGE):
+            pass
+    conn.close()
+
+
+def has_message(channel: socket.socket) -> bool:
+    """Whether a message waits on ``channel``, without taking it."""
+    try:
+        return bool(channel.recv(16, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True  # an error waits: reading it is the worker's death, handled there
