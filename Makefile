@@ -32,7 +32,9 @@ $(VENV)/.bench-installed: $(STAMP)
 # Endpoint against its peers; growth with size (10^6 and up: bench/growth.py --sizes N);
 # load with hostile clients beside valid ones; the connection gate's cost and what it buys
 # against hostile connections; the query guard on adversarial and typical texts up to 1 MB;
-# export of 10^5 triples against pyoxigraph's own parse and write. Results in bench/results/.
+# one graph per serve against Oxigraph's in-memory server at 10^6 (memory, recovery, the
+# price of the time budget, cached answers, start-up); export of 10^5 triples against
+# pyoxigraph's own parse and write. Results in bench/results/.
 bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/guard.py
 	$(BIN)/python bench/run.py
@@ -40,6 +42,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/gate.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/serving.py --triples 1000000
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

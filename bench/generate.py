@@ -1,7 +1,8 @@
 """Synthetic offensives with the model of ``docs/data-model.md``, streamed to N-Triples or Turtle.
 
-Each offensive has places, two sides with their members, commanders, sources, figures and
-about fifteen facts; every fact is a plain triple whose predicate is a ``pal:FactualProperty``
+Each offensive has places, two sides with their members, commanders, an article of its own
+whose references (numbered from 1 in that article, ``pal:inArticle``) are its sources, figures
+and about fifteen facts; every fact is a plain triple whose predicate is a ``pal:FactualProperty``
 and is described by one claim node (IRI from ``palmyra_graph.graph.claims.claim_iri``) carrying
 ``prov:wasDerivedFrom`` sources and, for casualty figures, contested claimants. Every
 synthetic IRI has a ``syn-`` slug so it never collides with the curated data, and every
@@ -124,13 +125,18 @@ class Generator:
             yield conflict, RDFS.label, _lit(f"Synthetic conflict {i // OFFENSIVES_PER_CONFLICT}")
 
     def _sources(self, i: int, sources: list[URIRef], end: date) -> Iterator[Triple]:
+        """Offensive ``i``'s article and its references, numbered 1, 2, ... in that article."""
         rng = self.rng
+        article = SOURCE[f"syn-article-{i}"]
+        yield article, RDF.type, PAL.Source
+        yield article, RDFS.label, _lit(f"Synthetic article {i}")
         for n, source in enumerate(sources, start=1):
             published = end + timedelta(days=rng.randrange(-30, 60))
             headline = f"Synthetic headline {i}-{n}"
             yield source, RDF.type, PAL.Reference
             yield source, RDF.type, SCHEMA.NewsArticle
             yield source, PAL.referenceNumber, _int(n, XSD.integer)
+            yield source, PAL.inArticle, article
             yield source, SCHEMA.headline, _lit(headline)
             yield source, SCHEMA.publisher, ID[f"syn-publisher-{rng.randrange(PUBLISHERS)}"]
             yield source, SCHEMA.datePublished, _date(published)

@@ -15,8 +15,13 @@ server). Latency: each question's median over REPEATS runs, then the median of t
 95th percentile of every run of every question.
 Results go to ``bench/results/growth.{json,md,png}``.
 
+And ``validate`` (every bundled shape) on the same files, in a process of its own: seconds
+in pySHACL, seconds in all (load included), peak memory, and the violations it found
+(``bench/results/growth-validation.{json,md}``; ``--validation-only`` for these alone).
+
     python bench/growth.py                      # 10^4, 10^5, 10^6
     python bench/growth.py --sizes 10000 --sizes 10000000
+    python bench/growth.py --validation-only --sizes 1000000
 """
 
 from __future__ import annotations
@@ -175,6 +180,47 @@ def _wait_for_port(port: int, timeout: float = 30) -> None:
 RUNNERS = {"memory": run_memory, "disk": run_disk, "server": run_server}
 
 
+# --- validation time per size -------------------------------------------------------
+
+DEFAULT_SIZES = [10**4, 10**5, 10**6]
+
+
+def run_validate(files: list[Path]) -> dict[str, Any]:
+    """``validate`` on ``files`` (in the child process, as a back end is)."""
+    from palmyra_graph.graph.validate import validate
+
+    started = time.perf_counter()
+    report = validate(files)
+    total = time.perf_counter() - started
+    counts = report.to_dict()["counts"]
+    return {"validate_s": report.seconds, "total_s": total, "violations": counts["Violation"]}
+
+
+RUNNERS["validate"] = run_validate
+
+
+def report_validation(sizes: list[int]) -> None:
+    """Validate the bundled data plus each size of synthetic data; write and print a table."""
+    rows = []
+    for size in sizes:
+        row = measure("validate", size)
+        row["triples"] = _line_count(synthetic_file(size)) + _bundled_triples()
+        rows.append(row)
+    lines = [
+        "| triples | SHACL s | validate() s, load and report included | peak MB | violations |",
+        "|---:|---:|---:|---:|---:|",
+        *(
+            f"| {r['triples']:,} | {r['validate_s']:.1f} | {r['total_s']:.1f} "
+            f"| {r['peak_mb']:.0f} | {r['violations']:,} |"
+            for r in rows
+        ),
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "growth-validation.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    (RESULTS / "growth-validation.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
 # --- the driver -----------------------------------------------------------------------
 
 
@@ -295,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip", action="append", default=[], help="a question of queries/ not to time"
     )
+    parser.add_argument("--validation-only", action="store_true", help="time validate alone")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -302,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["GROWTH_SKIP"] = ",".join(args.skip)
     if args.one:
         print(json.dumps(RUNNERS[args.one]([Path(f) for f in args.files])))
+        return 0
+    if args.validation_only:
+        report_validation(args.sizes or DEFAULT_SIZES)
         return 0
     rows = []
     for size in args.sizes or [10**4, 10**5, 10**6]:
@@ -315,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     plot(rows, RESULTS / "growth.png")
     print(table(rows))
     print(f"\nwritten: {RESULTS}/growth.{{json,md,png}}")
+    report_validation(args.sizes or DEFAULT_SIZES)
     return 0
 
 

@@ -17,10 +17,11 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from palmyra_graph.graph.resources import ROOT
 from palmyra_graph.testing import LiveServer
 from palmyra_graph.web import create_app
 
+#: The checkout the tests run from, and the shared folder beside it.
+ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -74,17 +74,24 @@ def http_status(port: int, method: str, path: str, host: str = "127.0.0.1") -> i
 
 
 class LiveServer:
-    """``palmyra-graph serve`` in a child process on a free loopback port."""
+    """``palmyra-graph serve`` on a free loopback port, with more options ``args``, variables
+    ``env``, another installation's ``python`` and ``cwd``, ``timeout`` seconds to answer."""
 
     def __init__(
-        self, *args: str, env: dict[str, str] | None = None, timeout: float = 30.0
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        python: str = sys.executable,
+        cwd: Path | None = None,
+        timeout: float = 30.0,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "palmyra_graph", "serve", "--port", str(self.port)]
+        command = [python, "-m", "palmyra_graph", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
             [*command, *args],
             env={**os.environ, **(env or {})},
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

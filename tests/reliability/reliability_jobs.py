@@ -56,3 +56,15 @@ def connect_job(engine: Any, port: int) -> tuple[str, Any]:
     except OSError as error:
         outcome = f"refused: {error}"
     return outcome, lambda output: None
+
+
+def failing_job(engine: Any, size: int) -> tuple[str, Any]:
+    """``size`` kilobytes of an answer (more than one chunk), then a query error."""
+    from palmyra_graph.errors import QueryError
+
+    def write(output: IO[bytes]) -> None:
+        for _ in range(size):
+            output.write(b"x" * 1000)
+        raise QueryError("the answer failed half-way")
+
+    return "bytes", write

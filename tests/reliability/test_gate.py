@@ -252,11 +252,33 @@ def test_past_the_total_cap_a_connection_is_answered_503(tiny: GranianOnSocket) 
 
 
 def test_without_a_server_behind_it_the_gate_answers_503(tmp_path: Path) -> None:
-    process = GateProcess(tmp_path / "nobody.sock")
+    process = GateProcess(tmp_path / "nobody.sock", GateSettings(upstream_wait=0.5))
     try:
+        started = time.monotonic()
         status, headers, body = exchange(process.port, b"GET /sparql HTTP/1.1\r\nHost: x\r\n\r\n")
         assert_gate_answer(status, headers, body, 503)
         assert headers["retry-after"] == "5" and b"not answering" in body
+        assert time.monotonic() - started >= 0.5  # it waited for the server first
+    finally:
+        process.stop()
+
+
+def test_a_request_that_arrives_while_the_server_starts_waits_for_it(
+    tmp_path: Path, tiny: GranianOnSocket
+) -> None:
+    # serve binds the public port before the server processes listen: a client that comes
+    # at once is answered when they do, not refused.
+    later = tmp_path / "later.sock"
+    process = GateProcess(later)
+    try:
+        with socket.create_connection(("127.0.0.1", process.port), timeout=10) as client:
+            client.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            time.sleep(0.5)  # the request is in the gate, the server not there yet
+            os.symlink(tiny.path, later)
+            answer = b""
+            while chunk := client.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
     finally:
         process.stop()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import signal
+import socket
 import sys
 import threading
 import time
@@ -23,7 +24,7 @@ from palmyra_graph.testing import CountingListener, LiveServer
 from palmyra_graph.web import create_app
 from palmyra_graph.web.context import pool_of
 from palmyra_graph.workers import messages, sandbox
-from palmyra_graph.workers.broker import Broker
+from palmyra_graph.workers.broker import Broker, _Worker
 from palmyra_graph.workers.fairness import ClientLimits
 from palmyra_graph.workers.pool import EngineSpec, QueryPool
 from palmyra_graph.workers.settings import BrokerSettings
@@ -357,3 +358,26 @@ def test_an_event_before_the_first_message_does_not_drop_the_connection(tmp_path
     broker.close()
     client.close()
     listener.close()
+
+
+def test_a_worker_event_whose_message_was_taken_earlier_in_the_turn_does_not_block() -> None:
+    # Regression: a client that hung up right after its answer made the broker read the
+    # worker's "done" then (_client_left); the worker's own event of the same poll then read
+    # its channel again, blocking, and the broker answered nobody until restarted.
+    listener = messages.seqpacket()
+    broker = Broker(BrokerSettings(workers=0), listener, engine=None)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    worker = _Worker(pid=0, control=ours, stderr=-1, federated=False, born=time.monotonic())
+    broker.workers[worker.pid] = worker
+    handled = threading.Thread(target=broker._from_worker, args=(worker,), daemon=True)
+    handled.start()
+    handled.join(timeout=2)
+    try:
+        assert not handled.is_alive(), "the broker blocked on an empty worker channel"
+        assert broker.workers == {0: worker}  # nothing read: the worker is neither done nor dead
+    finally:
+        theirs.close()  # lets a blocked read end, as the worker's death would
+        handled.join(timeout=2)
+        ours.close()
+        broker.close()
+        listener.close()

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from palmyra_graph.errors import QueryError, QueryTimeout
+from palmyra_graph.errors import QueryError, QueryTimeout, WorkerError
+from palmyra_graph.testing import wait_until
 from palmyra_graph.workers.pool import CHUNK_SIZE, EngineSpec, QueryPool
 
 # Worker processes import jobs by module name; this folder is on their sys.path too.
 sys.path.insert(0, str(Path(__file__).parent))
-from reliability_jobs import big_job, count_job, pid_job
+from reliability_jobs import big_job, count_job, failing_job, pid_job
 
 DATA = "".join(f"<http://e/s{i}> <http://e/p> {i} .\n" for i in range(200))
 # Three cross joins over 200 triples: 1.6 billion rows, far past any time budget.
@@ -87,6 +88,34 @@ def test_a_client_that_stops_reading_gets_its_worker_replaced(pool: QueryPool) -
     assert pids <= set(pool.pids())
 
 
+def test_clients_that_hang_up_right_after_their_answers_never_stall_the_broker(
+    pool: QueryPool,
+) -> None:
+    # Regression: a client that read its error and hung up before the worker's "done" was
+    # read made the broker take that message early; the worker's event of the same poll then
+    # read an empty channel, blocking, and every query after it timed out.
+    started = time.monotonic()
+    for _ in range(1500):
+        with pytest.raises(QueryError, match="syntax error"):
+            pool.run(count_job, "SELECT WHERE {")
+    answer = pool.run(count_job, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert b'"value":"200"' in answer.body()
+    assert time.monotonic() - started < pool.timeout  # no query waited for its budget
+
+
+def test_a_failure_half_way_through_an_answer_ends_it_short_and_the_next_query_is_answered(
+    pool: QueryPool,
+) -> None:
+    answer = pool.run(failing_job, 300)
+    started = time.monotonic()
+    with pytest.raises(WorkerError, match="while its result was being written"):
+        answer.body()
+    assert time.monotonic() - started < pool.timeout  # told at once, not at the budget's end
+    for _ in range(3):  # the same thread: a kept connection, or a new one, but an answer
+        answer = pool.run(count_job, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert b'"value":"200"' in answer.body()
+
+
 def test_a_killed_worker_is_replaced_by_a_fork_without_a_reload(tmp_path: Path) -> None:
     # The graph is loaded once, in the broker: once the file is gone, a worker killed past
     # the budget is still replaced, by a fork of what the broker holds.
@@ -121,6 +150,12 @@ def test_a_worker_that_copied_its_share_of_the_graph_makes_way_for_a_fresh_fork(
         before = queries.stats()
         for _ in range(3):  # each scan writes to every node it reads: far past 1 MB
             assert b'"value":"20000"' in queries.run(count_job, scan).body()
+        # a worker says it leaves after its answer's last message, so the count may lag it
+        wait_until(
+            lambda: queries.stats()["retired"] - before["retired"] == 3,
+            what="three workers retired",
+            timeout=5,
+        )
         after = queries.stats()
         assert after["retired"] - before["retired"] == 3
         assert not set(after["workers"]) & set(before["workers"])

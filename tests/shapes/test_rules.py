@@ -56,6 +56,11 @@ EXPECTED: dict[str, set[Key]] = {
         (V, SOURCE["5"], SHAPES.ReferenceShape, SHAPES.ReferenceNumberIsUniqueConstraint),
         (V, SOURCE["6"], SHAPES.ReferenceShape, SHAPES.ReferenceNumberIsUniqueConstraint),
     },
+    "broken-reference-number-twice-in-an-article.ttl": {
+        (V, SOURCE["other-1"], SHAPES.ReferenceShape, SHAPES.ReferenceNumberIsUniqueConstraint),
+        (V, SOURCE["other-2"], SHAPES.ReferenceShape, SHAPES.ReferenceNumberIsUniqueConstraint),
+    },
+    "broken-reference-in-two-articles.ttl": {(V, SOURCE["5"], SHAPES.ReferenceArticleShape, None)},
     "broken-sameas-not-wikidata.ttl": {
         (V, ID.tass, SHAPES.SameAsShape, None),
         (V, ID.tass, SHAPES.SameAsHasMappingShape, SHAPES.SameAsHasMappingConstraint),
@@ -151,6 +156,27 @@ def test_a_date_printed_without_its_day_must_be_a_gyearmonth(
     )
     report = validate([*fixture_files(None), broken], ontology=False)
     assert (V, event, SHAPES.MonthShape, None) in {key(result) for result in report.results}
+
+
+def test_two_articles_each_have_a_reference_4(
+    tmp_path: Path, fixture_files: Callable[[str | None], list[Path]]
+) -> None:
+    from palmyra_graph.graph.validate import validate
+
+    pal = "https://w3id.org/palmyra/ontology#"
+    lines = [f"<{SOURCE[article]}> a <{pal}Source> ." for article in ("a", "b")]
+    for article in ("a", "b"):
+        ref = SOURCE[f"{article}-4"]
+        lines += [
+            f"<{ref}> a <{pal}Reference> ; <{pal}referenceNumber> 4 ;",
+            f'    <{pal}inArticle> <{SOURCE[article]}> ; <https://schema.org/headline> "{ref}" .',
+        ]
+    articles = tmp_path / "articles.ttl"
+    articles.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = validate([*fixture_files(None), articles], ontology=False)
+    assert report.conforms, [result.message for result in report.of(V)]
+    uncited = {r.focus for r in report.of(W) if r.shape == SHAPES.UncitedReferenceShape}
+    assert uncited == {SOURCE["a-4"], SOURCE["b-4"]}  # the rules still see both references
 
 
 def test_a_source_24_days_before_the_start_is_under_the_threshold(

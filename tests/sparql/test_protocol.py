@@ -107,6 +107,12 @@ NEGOTIATION = [
     (CONSTRUCT, f"*/*;q=0.1, {RDFXML};q=0.2", RDFXML),
     (CONSTRUCT, "application/*", NT),
     (CONSTRUCT, JSON, 406),
+    # generic types name the format of the answer's kind (issue 14: application/json was 406)
+    (CONSTRUCT, "application/json", JSONLD),
+    (CONSTRUCT, "application/xml", RDFXML),
+    (CONSTRUCT, f"application/json, {JSONLD};q=0.5, {TURTLE};q=0.8", TURTLE),
+    (SELECT, "application/xml", XML),
+    (SELECT, "text/plain", 406),
 ]
 
 

@@ -33,6 +33,25 @@ def test_form_and_dataset_clause(query: str, form: str, dataset: bool) -> None:
     assert (info.form, info.has_dataset_clause) == (form, dataset)
 
 
+@pytest.mark.parametrize(
+    ("query", "dataset"),
+    [
+        ("SELECT * FROM <http://e/g> FROM NAMED <http://e/n> {}", (["http://e/g"], ["http://e/n"])),
+        ("PREFIX e: <http://e/> ASK from e:g from named e:n {}", (["http://e/g"], ["http://e/n"])),
+        ("BASE <http://e/> CONSTRUCT { ?s ?p ?o } FROM <g> WHERE {}", (["http://e/g"], [])),
+        ("DESCRIBE ?s FROM NAMED <http://e/n> WHERE {}", ([], ["http://e/n"])),
+        ("SELECT * FROM # a comment\n <http://e/g> {}", (["http://e/g"], [])),
+        ("SELECT * FROM <g> {}", None),  # relative, and no base: not read
+        ("SELECT * FROM undeclared:g {}", None),
+        ("SELECT * {}", None),
+    ],
+)
+def test_the_iris_of_the_dataset_clause(
+    query: str, dataset: tuple[list[str], list[str]] | None
+) -> None:
+    assert inspect(query).dataset == dataset
+
+
 def test_prologue_and_describe_targets() -> None:
     info = inspect(
         "BASE <http://e/> PREFIX e: <ns/> PREFIX : <http://x/>\n"

@@ -19,7 +19,6 @@ import rdflib
 from flask import Flask
 from rdflib.collection import Collection
 
-from palmyra_graph.graph.resources import ROOT
 from palmyra_graph.web import create_app
 
 from .helpers import boolean, graph, media_type, rows
@@ -33,7 +32,7 @@ SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 PROTOCOL = "w3c/sparql11-protocol"
 #: Test names, read when the manifest is there (the tests themselves use ``shared_dir``).
-_MANIFEST = ROOT.parent / "shared" / PROTOCOL / "manifest.ttl"
+_MANIFEST = Path(__file__).resolve().parents[3] / "shared" / PROTOCOL / "manifest.ttl"
 
 READ_ONLY = "read-only service: the update must be refused with 403, its effect is not checked"
 ADAPTED = {

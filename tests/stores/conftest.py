@@ -45,11 +45,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def oxigraph(location: Path) -> Iterator[Server]:
-    """An Oxigraph server on a free loopback port (union default graph, as our engine)."""
+def oxigraph(location: Path, *, union: bool = True) -> Iterator[Server]:
+    """An Oxigraph server on a free loopback port: with ``union``, its default graph is the
+    union of its named graphs (``--union-default-graph``), else its own default graph."""
     port = free_port()
     command = [str(OXIGRAPH), "serve", "--location", str(location)]
-    command += ["--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+    command += ["--bind", f"127.0.0.1:{port}"] + (["--union-default-graph"] if union else [])
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait(process, port, timeout=30)
@@ -63,6 +64,13 @@ def oxigraph(location: Path) -> Iterator[Server]:
 def oxigraph_server(tmp_path: Path) -> Iterator[Server]:
     """A fresh, empty Oxigraph server."""
     with oxigraph(tmp_path / "oxigraph") as server:
+        yield server
+
+
+@pytest.fixture(params=[True, False], ids=["union-default-graph", "own-default-graph"])
+def oxigraph_either_way(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A fresh, empty Oxigraph server, started with and without ``--union-default-graph``."""
+    with oxigraph(tmp_path / "oxigraph", union=request.param) as server:
         yield server
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,12 +24,13 @@ from rdflib.namespace import PROV, RDF, RDFS
 
 from palmyra_graph.graph import resources
 from palmyra_graph.graph.namespaces import BASE, PAL
+from palmyra_graph.graph.validate import validate
 from palmyra_graph.testing import LiveServer
 from palmyra_graph.web.charts import long_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-SCREENSHOTS = resources.ROOT / "artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 OFFENSIVE = URIRef(BASE + "id/palmyra-offensive-2017")
 # Chromium logs every non-2xx fetch as a console error; the bad-query test expects one.
 HTTP_400_LOG = "the server responded with a status of 400"
@@ -122,7 +125,7 @@ def test_home_shows_casualty_figures_with_claimants(tab: Tab, graph: Graph) -> N
     for i in range(rows.count()):
         row = rows.nth(i)
         figure = row.locator("th > a").inner_text()
-        sources = row.locator(".cite a:not(.claim)").all_inner_texts()
+        sources = row.locator(".cite a:not(.claim):not(.finding-mark)").all_inner_texts()
         shown[figure] = (row.locator("td.claimant").inner_text(), sources)
     expected = {}
     for node in graph.objects(OFFENSIVE, PAL.casualties):
@@ -234,3 +237,111 @@ def test_entity_link_opens_its_page_with_sources(tab: Tab, graph: Graph) -> None
     )
     assert {local(s) for s in graph.objects(claim, PROV.wasDerivedFrom)} <= hrefs
     tab.shot("entity-offensive")
+
+
+def test_a_browser_opening_sparql_lands_on_the_query_page(tab: Tab) -> None:
+    response = tab.page.goto(tab.url + "/sparql")
+    assert response is not None and response.status == 200
+    assert tab.page.url == tab.url + "/query"
+    assert tab.page.locator("#query").is_visible()
+    redirect = response.request.redirected_from
+    assert redirect is not None and redirect.url == tab.url + "/sparql"
+
+
+class _OtherOrigin(BaseHTTPRequestHandler):
+    """A blank page on another loopback port: a site whose scripts call our server."""
+
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>another site</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def other_origin() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OtherOrigin)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+FETCH = """async ([url, init]) => {
+  try {
+    const r = await fetch(url, init);
+    return {status: r.status, text: await r.text()};
+  } catch (e) {
+    return {status: 0, text: String(e)};
+  }
+}"""
+SELECT_ONE = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"
+# (path, fetch options, status, text in the body): errors a script on another site must be
+# able to read, not an opaque failure (issue 14: no CORS on 404, 406 and the gate's 431/414).
+CROSS_ORIGIN = [
+    ("/id/no-such-thing", {"headers": {"Accept": "text/turtle"}}, 404, "not found"),
+    ("/id/palmyra-offensive-2017", {"headers": {"Accept": "image/png"}}, 406, "offered as"),
+    ("/dumps/no-such-dump.nq", {}, 404, "Not Found"),
+    ("/sparql?query=" + "x" * 70_000, {}, 414, "POST"),
+    (
+        "/sparql",
+        {
+            "method": "POST",
+            "headers": {
+                "Content-Type": "application/sparql-query",  # not safelisted: a preflight
+                "Accept": "application/sparql-results+json",
+            },
+            "body": SELECT_ONE,
+        },
+        200,
+        '"bindings"',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "init", "status", "text"), CROSS_ORIGIN, ids=["404", "406", "dump-404", "414", "post"]
+)
+def test_a_script_on_another_site_reads_every_answer(
+    browser: Browser,
+    live_server: LiveServer,
+    other_origin: str,
+    path: str,
+    init: dict[str, object],
+    status: int,
+    text: str,
+) -> None:
+    tab = new_tab(browser, live_server)
+    try:
+        tab.page.goto(other_origin)
+        answer = tab.page.evaluate(FETCH, [live_server.url + path, init])
+        assert answer["status"] == status, answer["text"][:200]
+        assert text in answer["text"]
+        # Chromium logs every non-2xx answer; anything else (a CORS refusal) is a failure.
+        assert [e for e in tab.errors if "the server responded with a status of" not in e] == []
+    finally:
+        tab.page.context.close()
+
+
+def test_a_reference_mark_leads_to_its_finding_in_the_report(tab: Tab) -> None:
+    report = validate()
+    tab.open("/")
+    mark = tab.page.locator('[data-property="startDate"] a.finding-mark').first
+    title = mark.get_attribute("title") or ""
+    assert title.removeprefix("Warning: ") in {r.message for r in report.results}
+    mark.click()
+    tab.page.wait_for_load_state()
+    assert tab.page.url.startswith(tab.url + "/quality#result-")
+    target = tab.page.locator("li.finding:target")
+    assert target.is_visible()
+    assert "Warning: " + target.locator("p.message").inner_text() == title
+    dd = tab.page.locator("#counts dd")
+    shown = {dd.nth(i).get_attribute("data-count"): dd.nth(i).inner_text() for i in range(3)}
+    assert shown == {s: str(len(report.of(s))) for s in ("Violation", "Warning", "Info")}
+    assert tab.page.locator("section.rule li.finding").count() == len(report.results)
+    tab.shot("quality")

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
+from palmyra_graph.graph import resources
 from palmyra_graph.graph.namespaces import BASE, PAL
 
 from .conftest import FIXTURES, Element
@@ -147,3 +148,31 @@ def test_breakdown_parts_are_drawn_inside_their_bar(page: Element, graph: Graph)
     parts = {local(p) for p in graph.objects(None, PAL.hasPart)}
     assert {a.attrs["href"] for a in segments} == parts
     assert len(parts) == 2
+
+
+def test_home_page_shows_the_flag_the_infobox_prints_before_commanders_and_units(
+    client: FlaskClient, parse: Parse
+) -> None:
+    # On the bundled data: Russia's flag before Kartapolov, Milyukhin ([10]) and "Russian Armed
+    # Forces and PMC allies", as pal:allegiance claims (the article itself where no marker).
+    bundled = Graph().parse(resources.DATA_FILE)
+    expected = {
+        str(bundled.value(c, RDF.subject)): str(bundled.value(c, RDF.object))
+        for c in bundled.subjects(RDF.predicate, PAL.allegiance)
+    }
+    assert set(expected.values()) == {BASE + "id/russia"} and len(expected) == 4
+    page = parse(client.get("/").data)
+    shown = {}
+    for row in page.by_id("commanders").find("tbody").find_all("tr"):
+        person = row.find("th").find("a").attrs["href"]
+        flag = row.find("td", class_="allegiance")
+        if flag.find_all("a"):
+            shown[person] = flag.find("a").attrs["href"]
+            sources = [a.text for a in flag.find_all("a") if a.text.startswith("[")]
+            assert sources == (["[10]"] if "milyukhin" in person else ["[article]"])
+    for unit in page.find_all("ul", class_="units"):
+        for item in unit.find_all("li"):
+            flag = item.find_all("span", class_="allegiance")
+            if flag:
+                shown[local(item.attrs["data-unit"])] = flag[0].find("a").attrs["href"]
+    assert shown == {local(s): local(o) for s, o in expected.items()}

@@ -5,15 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from palmyra_graph.cli import main
-from palmyra_graph.graph.namespaces import ID, OWL, PAV, PROV, RDF, SCHEMA, SOURCE, WD, WDT
+from palmyra_graph.graph.namespaces import (
+    FIGURE,
+    ID,
+    OWL,
+    PAL,
+    PAV,
+    PROV,
+    RDF,
+    SCHEMA,
+    SOURCE,
+    WD,
+    WDT,
+)
+from palmyra_graph.graph.resources import DATA_FILE, ONTOLOGY_FILE
 from palmyra_graph.wikidata.links import load_graph
+from palmyra_graph.wikidata.quickstatements import quickstatements
 
-from .conftest import FakeWikidata
+from .conftest import FIXTURES, FakeWikidata
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,23 @@ def _matches(graph: Graph, node: Node | None, value: str) -> bool:
     return isinstance(node, Literal) and f'"{node}"' in value
 
 
+def _gives_nothing(graph: Graph, source: Node) -> bool:
+    """A reference with no linked publisher, URL, retrieval date or quoted title."""
+    publisher = graph.value(source, SCHEMA.publisher)
+    return (
+        (publisher is None or not any(graph.objects(publisher, OWL.sameAs)))
+        and graph.value(source, SCHEMA.url) is None
+        and graph.value(source, PAV.retrievedOn) is None
+        and graph.value(source, PAL.titleQuoted) == Literal(False)
+    )
+
+
 def _source_fits(graph: Graph, source: Node, reference: dict[str, str]) -> bool:
+    if "S143" in reference:  # the article, or a reference known only through it
+        article = SOURCE["wikipedia-article"]
+        url = f'"{graph.value(article, SCHEMA.url)}"'
+        stands = source == article or _gives_nothing(graph, source)
+        return reference == {"S143": "Q328", "S854": url} and stands
     publisher = graph.value(source, SCHEMA.publisher)
     title = graph.value(source, SCHEMA.headline)
     retrieved = graph.value(source, PAV.retrievedOn)
@@ -108,45 +138,163 @@ def test_bundled_data_has_no_exportable_claim_and_says_why(runner: CliRunner) ->
     assert "0 claims written" in result.stderr
 
 
+URL = '"https://en.wikipedia.org/wiki/Palmyra_offensive_(2017)"'
+#: source:wikipedia-article: imported from English Wikipedia (Q328), with the article's URL.
+ARTICLE = f"S143\tQ328\tS854\t{URL}"
+#: [3]: ARA News is not linked and the article prints no URL; "Retrieved 14 January 2016", and
+#: its title in quotation marks.
+REF_3 = (
+    "S813\t+2016-01-14T00:00:00Z/11\t"
+    'S1476\ten:"ISIS security chief killed in Syrian army attack near Homs"'
+)
+#: [1]: al-Masdar News is not linked; "Retrieved 2 March 2017", its title in quotation marks.
+REF_1 = (
+    "S813\t+2017-03-02T00:00:00Z/11\t"
+    'S1476\ten:"Islamic State retreats from Palmyra amid stunning Syrian Army offensive"'
+)
+OFFENSIVE = "Q9990000003"  # FAKE test items (fixtures/items.json, fixtures/linked-offensive.ttl)
+KARTAPOLOV = "Q9990000006"
+#: What the fixture gives, checked by hand against the article: part of the Syrian civil war and
+#: of the Russian intervention (no marker); 13 January – 2 March 2017 on [3][4] ([4] prints no
+#: publisher, date, URL, nor a quoted title, so it stands as imported from the article); the
+#: belligerents' linked members Syria, Russia (Kartapolov under Russia's flag), Hezbollah (also a
+#: unit involved, [1]) and ISIL, all listed without a marker.
+EXPECTED = [
+    f"{OFFENSIVE}\tP361\tQ178810\t{ARTICLE}",
+    f"{OFFENSIVE}\tP361\tQ21032720\t{ARTICLE}",
+    f"{OFFENSIVE}\tP580\t+2017-01-13T00:00:00Z/11\t{REF_3}",
+    f"{OFFENSIVE}\tP580\t+2017-01-13T00:00:00Z/11\t{ARTICLE}",
+    f"{OFFENSIVE}\tP582\t+2017-03-02T00:00:00Z/11\t{REF_3}",
+    f"{OFFENSIVE}\tP582\t+2017-03-02T00:00:00Z/11\t{ARTICLE}",
+    f"{OFFENSIVE}\tP710\tQ159\tP4791\t{KARTAPOLOV}\t{ARTICLE}",
+    f"{OFFENSIVE}\tP710\tQ2429253\t{ARTICLE}",
+    f"{OFFENSIVE}\tP710\tQ41053\t{REF_1}",
+    f"{OFFENSIVE}\tP710\tQ41053\t{ARTICLE}",
+    f"{OFFENSIVE}\tP710\tQ858\t{ARTICLE}",
+]
+
+
+def _linked_copy(tmp_path: Path, *, without: tuple[str, ...] = ()) -> Path:
+    """The bundled data with fixtures/linked-offensive.ttl appended, as --accept leaves a file;
+    lines containing one of ``without`` left out."""
+    data = DATA_FILE.read_text(encoding="utf-8")
+    data = "\n".join(line for line in data.splitlines() if not any(w in line for w in without))
+    copy = tmp_path / "palmyra.ttl"
+    copy.write_text(data + "\n" + (FIXTURES / "linked-offensive.ttl").read_text("utf-8"), "utf-8")
+    return copy
+
+
+def _run(runner: CliRunner, data: Path) -> Result:
+    result = runner.invoke(main, ["wikidata", "quickstatements", "--data", str(data)])
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_quickstatements_of_a_linked_offensive_are_exactly_these(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = _run(runner, _linked_copy(tmp_path))
+    assert result.stdout.splitlines() == EXPECTED
+    parse_v1(result.stdout)  # every line is a V1 command: the skips stay on stderr
+    assert "13 claims written as 8 statements in 11 lines" in result.stderr
+
+
+def test_a_fact_cited_twice_gets_both_references_one_group_each(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = _run(runner, _linked_copy(tmp_path))
+    start = [c for c in parse_v1(result.stdout) if c.prop == "P580"]
+    assert [dict(c.reference).get("S1476", "") for c in start] == [
+        'en:"ISIS security chief killed in Syrian army attack near Homs"',  # [3]
+        "",  # [4], standing as imported from the article
+    ]
+    assert dict(start[1].reference) == {"S143": "Q328", "S854": URL}
+    assert "P580 +2017-01-13T00:00:00Z/11: reference [4] prints no publisher item" in result.stderr
+
+
+def test_unmarked_facts_are_imported_from_english_wikipedia_with_the_article_url(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    commands = parse_v1(_run(runner, _linked_copy(tmp_path)).stdout)
+    wiki = [c for c in commands if ("S143", "Q328") in c.reference]
+    assert wiki and all(c.reference == (("S143", "Q328"), ("S854", URL)) for c in wiki)
+    assert not any(("S248", "Q328") in c.reference for c in commands)  # not "stated in"
+    part_of = {c.value for c in commands if c.prop == "P361"}
+    assert part_of == {"Q178810", "Q21032720"}
+
+
+def test_participants_with_their_commanders_as_qualifiers(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = _run(runner, _linked_copy(tmp_path))
+    commands = parse_v1(result.stdout)
+    participants = {c.value: c.qualifiers for c in commands if c.prop == "P710"}
+    assert set(participants) == {"Q858", "Q159", "Q41053", "Q2429253"}
+    assert participants["Q159"] == (("P4791", KARTAPOLOV),)  # Russia's flag before his line
+    assert participants["Q858"] == participants["Q41053"] == ()
+    # Suheil al-Hassan is linked, but no flag says which of his side's participants he led.
+    assert (
+        "skipped claim:palmyra-offensive-2017_commander_suheil-al-hassan: commander Suheil "
+        "al-Hassan: Pro-government side has 3 participants (Hezbollah, Russia, Syria)"
+    ) in result.stderr
+    assert "participant Liwa Zainebiyoun is not linked to Wikidata" in result.stderr
+    assert "value Eastern Homs Governorate is not linked to Wikidata" in result.stderr  # P276
+
+
+def test_casualty_figures_are_skipped_with_what_wikidata_would_need(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = _run(runner, _linked_copy(tmp_path))
+    assert not any(c.prop in ("P1120", "P1590") for c in parse_v1(result.stdout))
+    prefix = "skipped claim:palmyra-offensive-2017_casualties_"
+    reasons = {
+        line.split(": ", 1)[0].removeprefix(prefix): line
+        for line in result.stderr.splitlines()
+        if line.startswith(prefix)
+    }
+    assert set(reasons) == {
+        "killed-syria",
+        "killed-russia",
+        "killed-isil-per-sohr",
+        "killed-and-wounded-isil-per-russian-mod",
+    }
+    assert "whose losses (Syria)" in reasons["killed-syria"]
+    sohr = reasons["killed-isil-per-sohr"]
+    assert "'at least' ('283+ killed (per SOHR)' is a lower bound" in sohr
+    assert "who claims it (Syrian Observatory for Human Rights)" in sohr
+    mod = reasons["killed-and-wounded-isil-per-russian-mod"]
+    assert "who claims it (Russian Ministry of Defence)" in mod
+    assert "whose losses (ISIL side)" in mod
+
+
+def test_a_figure_without_its_party_would_be_written_as_number_of_deaths(tmp_path: Path) -> None:
+    # The article prints Syria's flag before "115 killed"[26]; without it (pal:party) the same
+    # figure is the event's deaths, P1120 (pal:Killed's closeMatch), its [26] giving Wikidata
+    # nothing of its own (no publisher, URL or date, an unquoted title).
+    graph = load_graph([ONTOLOGY_FILE, _linked_copy(tmp_path)])
+    graph.remove((FIGURE["killed-syria"], PAL.party, None))
+    export = quickstatements(graph)
+    assert f"{OFFENSIVE}\tP1120\t115\t{ARTICLE}" in export.lines
+    assert not any("\tP1590\t" in line for line in export.lines)
+
+
 def test_claims_of_a_linked_offensive_round_trip(
     runner: CliRunner, data_copy: Path, graph_files: list[Path], fake_wikidata: FakeWikidata
 ) -> None:
     accept = ["wikidata", "reconcile", "--data", str(data_copy), "--api", fake_wikidata.api_url]
     accept += ["--no-cache", "--accept", "palmyra-offensive-2017=Q9990000003"]
     assert runner.invoke(main, accept).exit_code == 0
-    result = runner.invoke(main, ["wikidata", "quickstatements", "--data", str(data_copy)])
-    assert result.exit_code == 0, result.stderr
+    result = _run(runner, data_copy)
     commands = parse_v1(result.stdout)
     graph = load_graph(graph_files)
-    exported = check_against_graph(graph, commands)
-
-    # What the article says, checked by hand: 13 January – 2 March 2017 on references 3 and 4;
-    # part of the Syrian civil war and of the Russian intervention (both linked items).
-    by_prop = {(c.prop, c.value) for c in commands}
-    assert ("P580", "+2017-01-13T00:00:00Z/11") in by_prop
-    assert ("P582", "+2017-03-02T00:00:00Z/11") in by_prop
-    assert {("P361", "Q178810"), ("P361", "Q21032720")} <= by_prop
-    # [3] and [4]; [4] prints no publisher, date or URL, and its title unquoted (perhaps a
-    # translation, so not a P1476 title): it gives Wikidata nothing to cite, [3] does.
-    start = [c for c in commands if c.prop == "P580"]
-    assert len(start) == 1
-    ref3 = dict(start[0].reference)
-    assert ref3["S1476"] == 'en:"ISIS security chief killed in Syrian army attack near Homs"'
-    assert ref3["S813"] == "+2016-01-14T00:00:00Z/11"  # "Retrieved 14 January 2016", as printed
-    assert "S248" not in ref3  # ARA News is not linked to Wikidata
-    assert "S854" not in ref3  # the article prints no URL
-
-    # Claims about the offensive with an aligned property but an unlinked value are skipped.
-    assert "value not expressible" in result.stderr
+    exported = check_against_graph(graph, [c for c in commands if c.prop != "P710"])
     assert all(
         str(c).startswith("https://w3id.org/palmyra/claim/palmyra-offensive-2017_")
         for c in exported
     )
-    assert not any(c.prop == "P276" for c in commands)  # Eastern Homs Governorate is unlinked
-    wiki = [c for c in commands if ("S248", "Q328") in c.reference]
-    assert wiki and all(
-        ("S854", '"https://en.wikipedia.org/wiki/Palmyra_offensive_(2017)"') in c.reference
-        for c in wiki
-    )
+    # As the fixture, less the commander the fixture links: no P4791 on Russia.
+    assert result.stdout.splitlines() == [
+        line.replace(f"\tP4791\t{KARTAPOLOV}", "") for line in EXPECTED
+    ]
     assert (ID["palmyra-offensive-2017"], OWL.sameAs, WD.Q9990000003) in graph
     assert SOURCE["3"] in set(graph.objects(None, PROV.wasDerivedFrom))

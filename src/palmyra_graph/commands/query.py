@@ -2,8 +2,10 @@
 
 The query comes from the argument, ``-f FILE`` or standard input. SELECT and ASK print as
 an aligned table with prefixed names (or ``--format csv|tsv|json|xml``); CONSTRUCT and
-DESCRIBE print as Turtle (or ``--format nt|jsonld``). With ``--endpoint URL`` the query goes
-to a remote SPARQL 1.1 endpoint over the protocol, and the answer prints the same way.
+DESCRIBE print as Turtle (or ``--format nt|jsonld``). Relative IRIs resolve against the data's
+base IRI (``https://w3id.org/palmyra/``), as on ``/sparql``. With ``--endpoint URL`` the query
+goes, as written, to a remote SPARQL 1.1 endpoint over the protocol, and the answer prints the
+same way.
 Exit codes: 0 success, 1 the query failed (the parser's message on stderr), 2 bad usage.
 """
 
@@ -20,7 +22,7 @@ from palmyra_graph.commands._options import data_option
 from palmyra_graph.errors import QueryRefused
 from palmyra_graph.graph import formats
 from palmyra_graph.graph.formats import Format
-from palmyra_graph.graph.namespaces import PREFIXES
+from palmyra_graph.graph.namespaces import BASE, PREFIXES
 from palmyra_graph.query.engine import OxigraphEngine, QueryResult
 from palmyra_graph.query.remote import RemoteEngine
 from palmyra_graph.query.results import render_table
@@ -73,7 +75,7 @@ def command(
     if endpoint and data_files:
         raise click.UsageError("--endpoint and --data cannot be combined")
     engine = RemoteEngine(endpoint) if endpoint else OxigraphEngine.from_files(data_files or None)
-    answer = engine.query(text)
+    answer = engine.query(text, base=None if endpoint else BASE)
     _check_format(format_name, answer.kind)
     _print(answer, format_name, {**PREFIXES, **info.prefixes})
 

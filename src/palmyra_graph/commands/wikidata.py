@@ -122,6 +122,11 @@ def reconcile_command(
     reviewer: str | None,
 ) -> None:
     """Candidates for unlinked entities with scores; --accept ENTITY=QID writes one link."""
+    if acceptance and resources.is_installed_copy(data_file):
+        raise click.UsageError(
+            f"{data_file} is the installed package's copy of the data, which --accept must not "
+            "rewrite: copy it and name the copy with --data (or run from a checkout)"
+        )
     graph = load_graph([ontology, data_file])
     reconciler = Reconciler(graph, _client(api_url, cache_dir, no_cache), limit=limit)
     if acceptance:

@@ -31,9 +31,7 @@ from palmyra_graph.graph import formats, jsonld, lines
 from palmyra_graph.graph.formats import Format
 from palmyra_graph.graph.loader import LoadedGraph
 from palmyra_graph.graph.namespaces import GRAPH, PREFIXES
-from palmyra_graph.graph.resources import ROOT
-
-CONTEXT_FILE = ROOT / "ontology" / "context.jsonld"
+from palmyra_graph.graph.resources import CONTEXT_FILE
 
 #: Quad formats keep the named graphs; the others get the merge of all graphs.
 QUAD_FORMATS = (formats.NQUADS, formats.TRIG)

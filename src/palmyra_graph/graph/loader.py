@@ -129,6 +129,25 @@ def load(paths: Sequence[Path | str] | None = None) -> LoadedGraph:
     return LoadedGraph(store=store, files=files, graphs=graphs)
 
 
+def graph_names(paths: Sequence[Path | str]) -> list[str]:
+    """The named graphs these files are loaded into (and pushed into), in order, each once:
+    a triple file's own, and the named graphs a quad file holds (read from it).
+
+    Raises:
+        LoadError: a quad file is missing or does not parse.
+    """
+    names: dict[str, None] = {}
+    for path in map(Path, paths):
+        if rdf_format(path) not in _QUAD_FORMATS:
+            names[graph_name(path)] = None
+            continue
+        scratch = ox.Store()
+        parse_into(scratch, path)
+        found = (g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode))
+        names.update(dict.fromkeys(sorted(found)))
+    return list(names)
+
+
 def fingerprint(paths: Sequence[Path | str]) -> str:
     """A digest of where a graph comes from: each file's path, size and modification time
     (every file below a directory, for an on-disk store). Cheap at any size; any change to a

@@ -5,11 +5,12 @@ with SHACL Advanced Features on (https://www.w3.org/TR/shacl-af/) for the SPARQL
 targets of ``shapes/structure.ttl``, and no inference: the ontology's rdfs:subClassOf
 triples, loaded with the data, are all the shapes need.
 
-pySHACL runs over an Oxigraph store (supported since pySHACL 0.30): it evaluates each
-SPARQL-based constraint once per focus node, and rdflib re-parses the query text every
-time (about 0.1 s each, so about half a minute for this graph); Oxigraph answers the same
-queries in well under a millisecond each. The shapes' SPARQL is therefore written for
-Oxigraph (XPath date and duration arithmetic, Rust regex syntax).
+pySHACL runs over an Oxigraph store (supported since pySHACL 0.30), and Oxigraph answers
+the SPARQL: the shapes' SPARQL is written for it (XPath date and duration arithmetic, Rust
+regex syntax). pySHACL would run each SPARQL-based constraint once per focus node;
+``shacl_sparql`` runs it once over the whole graph where that gives the same results, and
+pySHACL still builds every result. Labels and sources for the results are read from the
+store for the result nodes alone, so validation stays linear in the data.
 
 Violations mean the data is broken (``Report.conforms`` is false); warnings are findings
 about the article's sources that the data records faithfully.
@@ -30,13 +31,14 @@ import pyoxigraph as ox
 import pyshacl
 import rdflib
 from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ValidationFailure
-from pyshacl.graph_abstraction import DataGraph
+from pyshacl.graph_abstraction import to_rdf
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from palmyra_graph.errors import ShapeError
 from palmyra_graph.graph import loader, resources
 from palmyra_graph.graph.namespaces import PAL, PREFIXES, PROV, RDF, RDFS, SCHEMA, SH, XSD
+from palmyra_graph.graph.shacl_sparql import DataGraph, whole_graph_constraints
 
 SHAPES = rdflib.Namespace("https://w3id.org/palmyra/shapes#")
 
@@ -182,7 +184,7 @@ def validate(
     report_graph = _run_shacl(data, shapes_graph)
     seconds = time.perf_counter() - started
     with _quiet_literal_warnings():
-        labels = _rdflib_graph(data)
+        labels = _described(data, report_graph)
     results = sorted(_results(report_graph, labels), key=_sort_key)
     return Report(results, report_graph, files, shape_files, seconds)
 
@@ -207,9 +209,9 @@ def _rdflib_graph(store: ox.Store) -> rdflib.Graph:
 def _run_shacl(data: ox.Store, shapes: rdflib.Graph) -> rdflib.Graph:
     """pySHACL's report graph; its own errors about bad shapes become a ShapeError."""
     try:
-        with _quiet_literal_warnings():
+        with _quiet_literal_warnings(), whole_graph_constraints():
             _conforms, report_graph, _text = pyshacl.validate(
-                DataGraph.from_oxigraph_store(data),
+                DataGraph(data),
                 shacl_graph=shapes,
                 advanced=True,
                 inference="none",
@@ -223,6 +225,43 @@ def _run_shacl(data: ox.Store, shapes: rdflib.Graph) -> rdflib.Graph:
     for prefix, namespace in {**PREFIXES, "palsh": str(SHAPES)}.items():
         report_graph.bind(prefix, namespace, replace=True)
     return report_graph
+
+
+#: What a result's reader needs to know about its focus node, value and their sources.
+_DESCRIBING = (RDFS.label, PAL.referenceNumber, SCHEMA.headline, RDF.type, PROV.wasDerivedFrom)
+
+
+def _described(data: ox.Store, report: rdflib.Graph) -> rdflib.Graph:
+    """The part of ``data`` that labels the report's results: the focus nodes and values with
+    their labels, numbers, titles, types and sources (and those sources' own), and the class
+    hierarchy. A copy of the whole graph costs more than validating it."""
+    described = rdflib.Graph()
+    described += _matching(data, None, RDFS.subClassOf)
+    nodes = {
+        node
+        for predicate in (SH.focusNode, SH.value)
+        for node in report.objects(None, predicate)
+        if isinstance(node, (URIRef, BNode))
+    }
+    for node in nodes:
+        for predicate in _DESCRIBING:
+            described += _matching(data, node, predicate)
+    for source in set(described.objects(None, PROV.wasDerivedFrom)) - nodes:
+        if isinstance(source, (URIRef, BNode)):
+            for predicate in (PAL.referenceNumber, SCHEMA.headline):
+                described += _matching(data, source, predicate)
+    return described
+
+
+def _matching(data: ox.Store, subject: URIRef | BNode | None, predicate: URIRef) -> list[Any]:
+    """The triples of ``data`` with this subject (any, for None) and predicate, for rdflib."""
+    node = None if subject is None else _ox_node(subject)
+    quads = data.quads_for_pattern(node, ox.NamedNode(str(predicate)), None)
+    return [(to_rdf(q.subject), to_rdf(q.predicate), to_rdf(q.object)) for q in quads]  # type: ignore[arg-type]
+
+
+def _ox_node(node: URIRef | BNode) -> ox.NamedNode | ox.BlankNode:
+    return ox.BlankNode(str(node)) if isinstance(node, BNode) else ox.NamedNode(str(node))
 
 
 @contextmanager

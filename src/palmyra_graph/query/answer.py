@@ -21,6 +21,8 @@ class QueryJob:
     query: str
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    #: the IRI relative IRIs resolve against when the query declares no BASE
+    base: str | None = None
     #: result kind -> the media type to answer in
     formats: dict[str, str] = field(default_factory=dict)
     #: result kind -> why nothing is acceptable for it (answered 406)
@@ -36,7 +38,10 @@ def answer_job(engine: Any, job: QueryJob) -> tuple[str, Any]:
         NotAcceptable: no acceptable format for the kind of result the query gives.
     """
     result = engine.query(
-        job.query, default_graphs=job.default_graphs, named_graphs=job.named_graphs
+        job.query,
+        default_graphs=job.default_graphs,
+        named_graphs=job.named_graphs,
+        base=job.base,
     )
     media_type = job.formats.get(result.kind)
     if media_type is None:

@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from palmyra_graph.errors import QueryError
 from palmyra_graph.graph.loader import LoadedGraph, load
 from palmyra_graph.query.describe import describe_query
+from palmyra_graph.query.functions import query_with_unknown_functions
 from palmyra_graph.query.text import QueryText, inspect
 
 _ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
@@ -97,6 +98,7 @@ class Engine(Protocol):
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult: ...
 
     def describe(
@@ -115,7 +117,8 @@ class Engine(Protocol):
 class Describing:
     """:meth:`describe` for an engine that has :meth:`query`: the DESCRIBE of this project (the
     resource's own triples, the claims about it with their sources, and labels) as the one
-    CONSTRUCT query of :mod:`palmyra_graph.query.describe`, whichever engine evaluates it."""
+    CONSTRUCT query of :mod:`palmyra_graph.query.describe`, whichever engine evaluates it; and
+    a ``DESCRIBE`` query answered with it, for every resource it names or finds."""
 
     def query(
         self,
@@ -123,6 +126,7 @@ class Describing:
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult:
         raise NotImplementedError
 
@@ -144,6 +148,44 @@ class Describing:
             raise QueryError(str(exc)) from exc
         return self.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs)
 
+    def describe_each(
+        self,
+        info: QueryText,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        base: str | None = None,
+    ) -> QueryResult:
+        """The merged :meth:`describe` of every IRI a DESCRIBE query names or finds.
+
+        A request's dataset applies to each description; the query's FROM clause only to its
+        WHERE, which finds what to describe (its relative IRIs resolved against ``base``).
+
+        Raises:
+            QueryError: the query does not parse or fails.
+        """
+        targets = dict.fromkeys(info.describe_constants)
+        select = info.describe_as_select()
+        if select is not None:
+            found = self.query(
+                select, default_graphs=default_graphs, named_graphs=named_graphs, base=base
+            )
+            try:  # evaluation goes on while the rows are read, and can fail there
+                for solution in found.solutions():
+                    targets.update(dict.fromkeys(_iris(solution)))
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise QueryError(f"query failed: {exc}") from exc
+        merged = ox.Store()
+        for iri in targets:
+            described = self.describe(iri, default_graphs=default_graphs, named_graphs=named_graphs)
+            try:
+                merged.extend(
+                    ox.Quad(t.subject, t.predicate, t.object) for t in described.triples()
+                )
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise QueryError(f"query failed: {exc}") from exc
+        return QueryResult(kind="graph", raw=merged.query(_ALL_TRIPLES))
+
 
 class OxigraphEngine(Describing):
     """An embedded pyoxigraph store, loaded once and then only read."""
@@ -164,6 +206,7 @@ class OxigraphEngine(Describing):
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult:
         """Evaluate a SPARQL 1.1 query.
 
@@ -173,52 +216,34 @@ class OxigraphEngine(Describing):
             named_graphs: IRIs available to ``GRAPH`` (``named-graph-uri``). When either is
                 given they are the whole dataset (the other empty); when neither is, the
                 query's FROM clauses, else the union of all named graphs and all of them.
+            base: the absolute IRI relative IRIs resolve against when the query declares no
+                BASE (None: a relative IRI is a syntax error).
+
+        A call to a function the engine does not know is an expression error
+        (:mod:`palmyra_graph.query.functions`).
 
         Raises:
             QueryError: the query does not parse (message with line and column) or fails.
         """
-        info = inspect(sparql)
+        info = inspect(sparql, base=base)
         options = _dataset_options(info, default_graphs, named_graphs)
+        options["base_iri"] = base
         raw = self._evaluate(sparql, options)  # parses every form, DESCRIBE too
         if info.form == "DESCRIBE":
-            return self._describe_each(info, options)
+            return self.describe_each(
+                info, default_graphs=default_graphs, named_graphs=named_graphs, base=base
+            )
         return QueryResult(kind=_kind(raw), raw=raw)
 
     def _evaluate(
         self, sparql: str, options: dict[str, object]
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         try:
-            return self.store.query(sparql, **options)  # type: ignore[arg-type]
+            return query_with_unknown_functions(self.store, sparql, **options)
         except SyntaxError as exc:
             raise QueryError(f"syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
-
-    def _describe_each(self, info: QueryText, options: dict[str, object]) -> QueryResult:
-        """Merge :meth:`describe` of every IRI a DESCRIBE names or finds."""
-        targets = dict.fromkeys(info.describe_constants)
-        select = info.describe_as_select()
-        if select is not None:
-            solutions = self._evaluate(select, options)
-            assert isinstance(solutions, ox.QuerySolutions)
-            try:  # evaluation goes on while the rows are read, and can fail there
-                for solution in solutions:
-                    targets.update(dict.fromkeys(_iris(solution)))
-            except (OSError, ValueError, RuntimeError) as exc:
-                raise QueryError(f"query failed: {exc}") from exc
-        # A request's dataset applies to each description; a FROM clause only to the WHERE.
-        each: dict[str, object] = (
-            options if "default_graph" in options else {"use_default_graph_as_union": True}
-        )
-        merged = ox.Store()
-        for iri in targets:
-            described = self._evaluate(describe_query(iri), each)
-            assert isinstance(described, ox.QueryTriples)
-            try:
-                merged.extend(ox.Quad(t.subject, t.predicate, t.object) for t in described)
-            except (OSError, ValueError, RuntimeError) as exc:
-                raise QueryError(f"query failed: {exc}") from exc
-        return QueryResult(kind="graph", raw=merged.query(_ALL_TRIPLES))
 
     def graph_names(self) -> list[str]:
         """The IRIs of the named graphs, sorted."""

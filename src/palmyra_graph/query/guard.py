@@ -98,7 +98,7 @@ def check_query(sparql: str, *, allow: Iterable[str] = (), base: str | None = No
         raise ValueError(f"not an absolute base IRI: {base!r}")
     unescapes = _engine_unescapes_codepoints()
     lexed = lex(_unescaped_as_engine_does(sparql) if unescapes else sparql)
-    info = read_head(lexed)
+    info = read_head(lexed, base=base)
     if info.form in UPDATE_KEYWORDS:
         raise QueryRefused(
             f"this endpoint is read-only: {info.form} is a SPARQL update, and updates are refused"

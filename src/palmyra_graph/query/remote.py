@@ -6,9 +6,23 @@ the same pyoxigraph objects the embedded engine returns, so the app serializes t
 way: solutions and booleans are parsed with ``pyoxigraph.parse_query_results``; a graph is
 parsed into a scratch in-memory store and read back as ``QueryTriples``.
 
-The embedded engine's default graph is the union of its named graphs. The remote must be set
-up the same way (Oxigraph ``serve --union-default-graph``, Fuseki ``unionDefaultGraph``;
-Virtuoso does it already): see ``docs/triple-stores.md``.
+Given the graphs it serves (``graphs``, those ``push`` put there), the engine answers as the
+embedded one does whatever the remote's own default graph is (Oxigraph server with or without
+``--union-default-graph``, Fuseki with or without ``unionDefaultGraph``, Virtuoso's union of
+every graph, its system graphs included), by naming the dataset of every query in the
+protocol's ``default-graph-uri`` and ``named-graph-uri``
+(https://www.w3.org/TR/sparql11-protocol/#dataset), which replace the remote's own:
+
+- a query with no dataset clause: those graphs, as the default graph (their merge) and as the
+  named graphs;
+- a query with ``FROM``/``FROM NAMED``: the IRIs of its clauses, the same dataset, so that a
+  remote whose union setting overrides the clause (Oxigraph server's ``--union-default-graph``
+  does) still evaluates the query's own (``docs/engine-bugs.md``); a clause this module cannot
+  read goes as written;
+- a request's own ``default-graph-uri``/``named-graph-uri``: as given;
+- ``DESCRIBE``: the project's description of each resource, as the embedded engine gives it.
+
+Without ``graphs`` (``query --endpoint``, ``push``'s count check) queries go as written.
 """
 
 from __future__ import annotations
@@ -20,12 +34,21 @@ import requests
 
 from palmyra_graph.errors import QueryError, QueryTimeout, RemoteError
 from palmyra_graph.query.engine import Describing, QueryResult, as_triples
+from palmyra_graph.query.iri import is_absolute
+from palmyra_graph.query.text import QueryText, inspect
 
-#: What we ask for: SPARQL JSON for SELECT/ASK, N-Triples for CONSTRUCT/DESCRIBE.
-ACCEPT = (
-    "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
-    "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
-)
+#: What we ask for: SPARQL JSON for SELECT/ASK, N-Triples for CONSTRUCT/DESCRIBE, each alone
+#: when the query's form is known (Virtuoso answers a CONSTRUCT in SPARQL JSON, as a table of
+#: subjects, predicates and objects, when that is acceptable too).
+RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
+ACCEPT = f"{RESULTS_ACCEPT}, {GRAPH_ACCEPT}"
+_ACCEPT_OF_FORM = {
+    "SELECT": RESULTS_ACCEPT,
+    "ASK": RESULTS_ACCEPT,
+    "CONSTRUCT": GRAPH_ACCEPT,
+    "DESCRIBE": GRAPH_ACCEPT,
+}
 
 _RESULT_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -55,16 +78,20 @@ class RemoteEngine(Describing):
         *,
         timeout: float = 30.0,
         session: requests.Session | None = None,
+        graphs: Sequence[str] | None = None,
     ) -> None:
         """Args:
         endpoint: the query endpoint's URL (Oxigraph ``…/query``, Fuseki ``…/ds/query``,
             Virtuoso ``…/sparql``).
         timeout: seconds to wait for the remote's answer before raising QueryTimeout.
         session: a requests session (for authentication or connection reuse).
+        graphs: the named graphs served, as the embedded engine serves its loaded files
+            (see the module docstring); None sends every query as written.
         """
         self.endpoint = endpoint
         self.timeout = timeout
         self.session = session or requests.Session()
+        self.graphs = tuple(graphs) if graphs is not None else None
 
     def query(
         self,
@@ -72,8 +99,14 @@ class RemoteEngine(Describing):
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult:
-        """Evaluate a query on the remote endpoint.
+        """Evaluate a query on the remote endpoint, over the dataset the module docstring says.
+
+        A ``base`` goes as a ``BASE`` declaration on a line of its own before the query (the
+        one way the protocol has to give it; the remote's line numbers then count one more),
+        unless the query's own prologue leaves nothing for it to resolve: Virtuoso 7 refuses
+        a second BASE (``docs/engine-bugs.md``).
 
         Raises:
             QueryError: the remote rejected the query (its message is quoted).
@@ -81,11 +114,48 @@ class RemoteEngine(Describing):
             RemoteError: the endpoint is unreachable, refused access, failed, or answered
                 in a format we cannot read.
         """
+        info = inspect(sparql, base=base)
+        sparql = _with_base(sparql, info, base)
+        if self.graphs is None:
+            return self._send(sparql, info.form, default_graphs, named_graphs)
+        given = bool(default_graphs or named_graphs)
+        dataset = (default_graphs, named_graphs) if given else self._dataset_of(info)
+        if info.form == "DESCRIBE":
+            if info.describe_as_select() is None:  # else that SELECT reports them
+                self._send(sparql, info.form, *dataset)  # for its syntax errors
+            return self.describe_each(
+                info, default_graphs=default_graphs, named_graphs=named_graphs, base=base
+            )
+        return self._send(sparql, info.form, *dataset)
+
+    def _dataset_of(self, info: QueryText) -> tuple[Sequence[str], Sequence[str]]:
+        """The default and named graphs of a query that the request gives none for."""
+        if not info.has_dataset_clause:
+            assert self.graphs is not None
+            return self.graphs, self.graphs
+        return info.dataset or ((), ())  # a clause not read: as written
+
+    def _send(
+        self,
+        sparql: str,
+        query_form: str | None,
+        default_graphs: Sequence[str],
+        named_graphs: Sequence[str],
+    ) -> QueryResult:
         form = [("query", sparql)]
         form += [("default-graph-uri", iri) for iri in default_graphs]
         form += [("named-graph-uri", iri) for iri in named_graphs]
-        response = self._post(form)
-        return _parse(response, self.endpoint)
+        accept = _ACCEPT_OF_FORM.get(query_form or "", ACCEPT)
+        return _parse(self._post(form, accept), self.endpoint)
+
+    def missing_graphs(self) -> list[str]:
+        """Those of ``graphs`` the remote holds no triple in (all of them before a push).
+
+        Raises:
+            QueryTimeout, RemoteError: as :meth:`query`.
+        """
+        held = set(self.graph_names())
+        return [g for g in self.graphs or () if g not in held]
 
     def graph_names(self) -> list[str]:
         """The IRIs of the remote's named graphs, sorted."""
@@ -105,10 +175,10 @@ class RemoteEngine(Describing):
         }
         return {"triples": sum(per_graph.values()), **dict(sorted(per_graph.items()))}
 
-    def _post(self, form: list[tuple[str, str]]) -> requests.Response:
+    def _post(self, form: list[tuple[str, str]], accept: str = ACCEPT) -> requests.Response:
         try:
             response = self.session.post(
-                self.endpoint, data=form, headers={"Accept": ACCEPT}, timeout=self.timeout
+                self.endpoint, data=form, headers={"Accept": accept}, timeout=self.timeout
             )
         except requests.Timeout as exc:
             raise QueryTimeout(
@@ -121,6 +191,17 @@ class RemoteEngine(Describing):
             ) from exc
         raise_for_remote(response, self.endpoint)
         return response
+
+
+def _with_base(sparql: str, info: QueryText, base: str | None) -> str:
+    """``sparql`` with ``BASE <base>`` first, unless its own prologue declares an absolute
+    BASE before any relative IRI (so ``base`` would change nothing)."""
+    if base is None:
+        return sparql
+    own = inspect(sparql)
+    if own.base is not None and is_absolute(own.base) and own.prefixes == info.prefixes:
+        return sparql
+    return f"BASE <{base}>\n{sparql}"
 
 
 def failure_reason(exc: requests.RequestException) -> str:

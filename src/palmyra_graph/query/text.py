@@ -61,6 +61,8 @@ class QueryText:
     base: str | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
     has_dataset_clause: bool = False
+    #: The IRIs of ``FROM`` and of ``FROM NAMED``, when every one of them could be read.
+    dataset: tuple[list[str], list[str]] | None = None
     services: list[str] = field(default_factory=list)
     federated: bool = False
     describe_constants: list[str] = field(default_factory=list)
@@ -99,14 +101,19 @@ def unescape_codepoints(text: str) -> str:
     return unescaped
 
 
-def inspect(sparql: str) -> QueryText:
-    """Read the prologue, form, dataset clause and DESCRIBE targets of a query text."""
-    return read_head(lex(sparql))
+def inspect(sparql: str, *, base: str | None = None) -> QueryText:
+    """Read the prologue, form, dataset clause and DESCRIBE targets of a query text.
+
+    ``base`` is the base IRI the engine is given (RFC 3986 §5.1.2, from the encapsulating
+    entity): relative IRIs, a relative ``BASE`` too, resolve against it as they do there.
+    """
+    return read_head(lex(sparql), base=base)
 
 
-def read_head(lexed: Lexed) -> QueryText:
-    """What the head of a lexed query says: prologue, form, dataset clause, DESCRIBE targets."""
-    info = QueryText(text=lexed.text)
+def read_head(lexed: Lexed, *, base: str | None = None) -> QueryText:
+    """What the head of a lexed query says: prologue, form, dataset clause, DESCRIBE targets;
+    IRIs resolved against ``base`` where the query declares no BASE of its own."""
+    info = QueryText(text=lexed.text, base=base)
     terminals = Terminals(lexed.text)
     pos = _read_prologue(terminals, info)
     form = _FORM.match(lexed.text, pos)
@@ -114,12 +121,11 @@ def read_head(lexed: Lexed) -> QueryText:
         return info
     info.form, info.form_start = form.group().upper(), pos
     if info.form == "DESCRIBE":
-        _read_describe_targets(lexed.text, form.end(), info, lexed.skeleton)
+        _read_describe_targets(lexed, form.end(), info)
     elif info.form == "CONSTRUCT":
-        start = _after_template(lexed.skeleton, form.end())
-        info.has_dataset_clause = _has_dataset_clause(lexed.skeleton, start)
+        _read_dataset_clause(lexed, _after_template(lexed.skeleton, form.end()), info)
     elif info.form in QUERY_FORMS:
-        info.has_dataset_clause = _has_dataset_clause(lexed.skeleton, form.end())
+        _read_dataset_clause(lexed, form.end(), info)
     return info
 
 
@@ -187,6 +193,8 @@ def _resolved(reference: str, base: str | None) -> str | None:
         return None
     if rfc3986.is_absolute(iri) or base is None:
         return iri
+    if not rfc3986.is_absolute(base):  # a relative BASE with nothing to resolve it against
+        return None
     return rfc3986.resolve(iri, base)
 
 
@@ -212,7 +220,8 @@ def _head_tokens(text: str, pos: int) -> Iterator[_Token]:
         pos = match.end()
 
 
-def _read_describe_targets(text: str, pos: int, info: QueryText, skeleton: str) -> None:
+def _read_describe_targets(lexed: Lexed, pos: int, info: QueryText) -> None:
+    text = lexed.text
     info.describe_end = len(text)
     while pos < len(text):
         run = _VARIABLES.match(text, pos)  # a run of variables and spaces, read at C speed
@@ -231,7 +240,7 @@ def _read_describe_targets(text: str, pos: int, info: QueryText, skeleton: str) 
                 info.describe_constants.append(iri)
         else:
             info.describe_end = token.start
-            info.has_dataset_clause = _has_dataset_clause(skeleton, token.start)
+            _read_dataset_clause(lexed, token.start, info)
             return
         pos = token.start + len(token.text)
 
@@ -240,19 +249,45 @@ def _is_keyword(token: _Token) -> bool:
     return token.kind == "word" and ":" not in token.text
 
 
-def _has_dataset_clause(skeleton: str, start: int) -> bool:
-    """Whether ``FROM`` comes, outside parentheses, between ``start`` and the WHERE group.
+def _read_dataset_clause(lexed: Lexed, start: int, info: QueryText) -> None:
+    """Whether a dataset clause comes before the WHERE group, and its IRIs when each
+    ``FROM`` and ``FROM NAMED`` is followed by an IRI this module can read."""
+    words = _from_words(lexed.skeleton, start)
+    info.has_dataset_clause = bool(words)
+    defaults: list[str] = []
+    named: list[str] = []
+    for end in words:
+        tokens = _head_tokens(lexed.text, end)
+        token = next(tokens, None)
+        into = defaults
+        if token is not None and token.kind == "word" and token.text.upper() == "NAMED":
+            token, into = next(tokens, None), named
+        iri = _term_iri(token, info) if token is not None and token.kind in _TERMS else None
+        if iri is None or not rfc3986.is_absolute(iri):
+            return
+        into.append(iri)
+    if words:
+        info.dataset = (defaults, named)
+
+
+_TERMS = ("iri", "word")
+
+
+def _from_words(skeleton: str, start: int) -> list[int]:
+    """Where each ``FROM`` that comes, outside parentheses, between ``start`` and the WHERE
+    group ends.
 
     Read on the skeleton (strings, IRIs and comments blanked), with running counts of
     parentheses, so a long projection costs no Python loop per token.
     """
     end, depth, pos = _first_group(skeleton, start), 0, start
+    found = []
     for word in _FROM.finditer(skeleton, start, end):
         depth += skeleton.count("(", pos, word.start()) - skeleton.count(")", pos, word.start())
         pos = word.start()
         if depth <= 0:
-            return True
-    return False
+            found.append(word.end())
+    return found
 
 
 def _first_group(skeleton: str, start: int) -> int:

@@ -28,6 +28,9 @@ from palmyra_graph.server.states import (
 )
 from palmyra_graph.server.upstream import UpstreamConnection
 
+#: Seconds between attempts to reach server processes that are not accepting yet.
+UPSTREAM_RETRY = 0.05
+
 if TYPE_CHECKING:
     from palmyra_graph.server.gate import Gate
 
@@ -115,15 +118,22 @@ class ClientConnection(asyncio.Protocol):
         self._connecting = self.gate.loop.create_task(self._open_upstream())
 
     async def _open_upstream(self) -> None:
-        try:
-            _, upstream = await self.gate.loop.create_unix_connection(
-                lambda: UpstreamConnection(self), self.gate.upstream
-            )
-        except OSError:
-            self._connecting = None
-            self.inflight.clear()
-            self._refuse(Refusal(503, "the server behind the gate is not answering"))
-            return
+        """Connect to the server processes; while they start (no socket yet, or a full
+        backlog) the request waits for them, up to ``upstream_wait`` seconds, then 503."""
+        deadline = self.gate.loop.time() + self.gate.settings.upstream_wait
+        while True:
+            try:
+                _, upstream = await self.gate.loop.create_unix_connection(
+                    lambda: UpstreamConnection(self), self.gate.upstream
+                )
+                break
+            except OSError:
+                if self.gate.loop.time() >= deadline:
+                    self._connecting = None
+                    self.inflight.clear()
+                    self._refuse(Refusal(503, "the server behind the gate is not answering"))
+                    return
+                await asyncio.sleep(UPSTREAM_RETRY)
         self._connecting = None
         if self.transport is None or self.transport.is_closing():
             upstream.close()

@@ -120,6 +120,9 @@ class GateSettings:
     max_pipelined: int = 16
     #: An upstream connection with no request for this long is closed (reopened on the next).
     upstream_idle_timeout: float = 1.0
+    #: A request waits this long for the server processes to accept it (they may be
+    #: starting: no socket yet, or a full backlog), then 503.
+    upstream_wait: float = 10.0
     #: The ``Retry-After`` of 429 and 503, in seconds.
     retry_after: int = 5
     #: On SIGTERM, how long requests in flight may take to finish.

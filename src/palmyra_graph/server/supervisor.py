@@ -23,13 +23,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from palmyra_graph.errors import SettingError
+from palmyra_graph.errors import QueryTimeout, RemoteError, SettingError
+from palmyra_graph.query.remote import RemoteEngine
 from palmyra_graph.server.addresses import server_url
 from palmyra_graph.server.gate import GateSettings, gate_arguments
 from palmyra_graph.web import SETTINGS_VARIABLE, create_app
@@ -37,6 +38,7 @@ from palmyra_graph.web.app import query_pool
 from palmyra_graph.web.app import settings as app_settings
 from palmyra_graph.web.context import engine_of
 from palmyra_graph.web.dumps import writer_command
+from palmyra_graph.web.findings import Quality, quality_for
 from palmyra_graph.workers.engine import BrokerEngine
 from palmyra_graph.workers.pool import BrokerProcess
 
@@ -44,8 +46,6 @@ from palmyra_graph.workers.pool import BrokerProcess
 #: it still starts can hang in granian's shutdown (seen: 9 of 20 SIGTERMs sent right after the
 #: socket was bound).
 WORKERS_KILL_TIMEOUT = 5
-#: Larger graphs are not validated at start-up (pySHACL would delay it by minutes).
-MAX_VALIDATED_TRIPLES = 100_000
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
 
     Raises:
         LoadError: a data file does not parse (nothing has started).
-        SettingError: a setting cannot be used, or the address cannot be bound.
+        SettingError: a setting cannot be used, the address cannot be bound, or the remote
+            endpoint holds none of the graphs it is to serve.
         WorkerError: the query broker did not start.
     """
     signal.signal(signal.SIGTERM, _stop)  # while the graph loads, a clean stop too
@@ -78,23 +79,28 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
     if pool is not None:
         broker = BrokerProcess(pool.settings())
         broker.start()  # the one load of the graph, here checked: LoadError when it fails
-        triples = None
+        shared = BrokerEngine(replace(pool, address=broker.address))
+        count, served = (lambda: int(shared.counts()["triples"])), ""
     else:  # no workers, or a remote store: each server process has its own engine
-        triples = _local_triples(settings.app)
+        count, served = _local_graph(settings.app)
     say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
-    if not config["STORE"] and not config["REMOTE"]:
-        # Counted only for this line: counting a large on-disk store took longer than its
-        # start (over 30 s at 10^7 triples).
-        if triples is None and pool is not None and broker is not None:
-            triples = BrokerEngine(replace(pool, address=broker.address)).counts()["triples"]
-        say(f"palmyra-graph: {shapes_summary(config['DATA_FILES'], int(triples or 0))}")
+    if config["REMOTE"]:
+        say(f"palmyra-graph: {served}")
+    elif not config["STORE"]:
+        # before granian forks the server processes: they inherit the report; the graph is
+        # counted only if it must be (a large on-disk store took longer than its start)
+        say(f"palmyra-graph: {shapes_summary(quality_for(config, count))}")
     _run(settings, gate, listen, broker)
 
 
-def _local_triples(overrides: Mapping[str, Any]) -> int:
-    """Load the graph as a server process will (to check it) and count it."""
+def _local_graph(overrides: Mapping[str, Any]) -> tuple[Callable[[], int], str]:
+    """Load the graph as a server process will (to check it), and how to count it; or what
+    a remote endpoint serves of the graphs (SettingError if it holds none of one)."""
     app = create_app(overrides)
-    return 0 if app.config["REMOTE"] else int(engine_of(app).counts()["triples"])
+    engine = engine_of(app)
+    if isinstance(engine, RemoteEngine):
+        return (lambda: 0), remote_summary(engine)
+    return (lambda: int(engine.counts()["triples"])), ""
 
 
 def _run(
@@ -202,16 +208,36 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def shapes_summary(files: list[str], triples: int) -> str:
+def shapes_summary(quality: Quality) -> str:
     """One line about shape violations: users serve their own data, so it is served anyway."""
-    from palmyra_graph.graph.validate import validate
-
-    if triples > MAX_VALIDATED_TRIPLES:
-        return f"{triples} triples: not validated at start-up (run palmyra-graph validate)"
-    report = validate(files, ontology=True)
-    violations, warnings = len(report.of("Violation")), len(report.of("Warning"))
-    verdict = "conforms" if report.conforms else "does NOT conform (serving anyway)"
+    if not quality.available:
+        return f"not validated at start-up: {quality.reason}"
+    counts = quality.counts()
+    verdict = "conforms" if quality.conforms else "does NOT conform (serving anyway)"
     return (
-        f"data {verdict} to the shapes: {violations} violations, {warnings} warnings "
-        "(palmyra-graph validate for the report)"
+        f"data {verdict} to the shapes: {counts['Violation']} violations, "
+        f"{counts['Warning']} warnings, validated in {quality.seconds:.2f} s "
+        "(the report at /quality)"
     )
+
+
+def remote_summary(engine: RemoteEngine) -> str:
+    """What the remote endpoint serves of the graphs it is to serve, in one line.
+
+    Raises:
+        SettingError: the remote answers but holds none of the triples of some of them (they
+            were not pushed there): nothing would be found in them.
+    """
+    try:
+        missing = engine.missing_graphs()
+    except (RemoteError, QueryTimeout) as exc:  # it may come up later: 502 until then
+        return f"the remote endpoint does not answer now ({exc}); serving anyway"
+    if missing:
+        names = ", ".join(f"<{g}>" for g in missing)
+        raise SettingError(
+            f"the remote endpoint {engine.endpoint} holds no triple in {names}: push the data "
+            "there first (palmyra-graph push --to GRAPH-STORE-URL [FILE…]), and name the same "
+            "files with --data"
+        )
+    graphs = ", ".join(f"<{g}>" for g in engine.graphs or ())
+    return f"the remote endpoint {engine.endpoint} serves {graphs}"

@@ -8,17 +8,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Config, Flask, Response, has_request_context, redirect, request
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from palmyra_graph import __version__
 from palmyra_graph.errors import PalmyraError, SettingError, TooManyRequests
 from palmyra_graph.graph import resources
-from palmyra_graph.graph.loader import fingerprint
+from palmyra_graph.graph.loader import fingerprint, graph_names
 from palmyra_graph.graph.namespaces import BASE
 from palmyra_graph.query.cache import AnswerCache, request_key
 from palmyra_graph.query.engine import Engine, OxigraphEngine
 from palmyra_graph.query.guard import allow_list
+from palmyra_graph.query.iri import is_absolute
 from palmyra_graph.workers.fairness import ClientLimits
 from palmyra_graph.workers.pool import EngineSpec, QueryPool
 
@@ -26,10 +28,12 @@ DEFAULTS: dict[str, Any] = {
     # Files loaded at start-up (each a named graph); default: ontology and data.
     "DATA_FILES": [str(p) for p in resources.default_data_files()],
     # An on-disk store to open read-only instead (`load --store DIR`), or a remote SPARQL
-    # 1.1 query endpoint to forward queries to; DATA_FILES is then not loaded.
+    # 1.1 query endpoint to forward queries to; DATA_FILES is then not loaded (for a remote,
+    # the graphs they are pushed into are the dataset it serves).
     "STORE": "",
     "REMOTE": "",
-    # The IRI base of the data, mapped onto this server's own paths for dereferencing.
+    # The IRI base of the data, mapped onto this server's own paths for dereferencing; also
+    # the base relative IRIs in a /sparql query resolve against (unless it declares a BASE).
     "BASE_IRI": BASE,
     # Seconds a query may run before it is stopped and answered 503.
     "QUERY_TIMEOUT": 30.0,
@@ -92,7 +96,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         LoadError: a data file is missing or does not parse (the app is never built on a
             partial graph).
     """
-    app = Flask(__name__)
+    app = _App(__name__)
     configure(app.config, config)
     pool = query_pool(app.config)
     app.extensions["palmyra.pool"] = pool
@@ -102,7 +106,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     app.before_request(_relative_redirect)
     app.register_error_handler(PalmyraError, _palmyra_error)
+    app.register_error_handler(MethodNotAllowed, _method_not_allowed)
     return app
+
+
+class _App(Flask):
+    """Flask, with an ``OPTIONS`` answer that is an empty body with no content type: Flask's
+    own is labelled ``text/html``, which would draw a page's CSP onto nothing."""
+
+    def make_default_options_response(self) -> Response:
+        response = super().make_default_options_response()
+        del response.headers["Content-Type"]
+        return response
 
 
 def configure(target: Config, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -139,7 +154,11 @@ def _engine(config: Mapping[str, Any], pool: QueryPool | None) -> Engine:
     if config["REMOTE"]:
         from palmyra_graph.query.remote import RemoteEngine
 
-        return RemoteEngine(config["REMOTE"], timeout=float(config["QUERY_TIMEOUT"]))
+        return RemoteEngine(
+            config["REMOTE"],
+            timeout=float(config["QUERY_TIMEOUT"]),
+            graphs=graph_names(config["DATA_FILES"]),
+        )
     return OxigraphEngine.from_files(config["DATA_FILES"])
 
 
@@ -191,10 +210,12 @@ def _normalise(config: Config) -> None:
         allow_list(config["ALLOW_SERVICE"])
     except ValueError as exc:
         raise SettingError(f"ALLOW_SERVICE (--allow-service): {exc}") from exc
+    if not is_absolute(str(config["BASE_IRI"])):
+        raise SettingError(f"BASE_IRI is not an absolute IRI: {config['BASE_IRI']!r}")
 
 
 #: Modules that each expose a Flask blueprint ``bp``, registered in this order.
-BLUEPRINTS = ("sparql", "dumps", "void", "linked_data", "pages", "headers")
+BLUEPRINTS = ("sparql", "dumps", "void", "linked_data", "quality", "pages", "headers")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -212,6 +233,16 @@ def _relative_redirect() -> BaseResponse | None:
     target = urlsplit(routing.new_url)
     path = target.path + (f"?{target.query}" if target.query else "")
     return redirect(path, code=routing.code)
+
+
+def _method_not_allowed(error: MethodNotAllowed) -> Response:
+    """405 in plain text, with ``Allow`` listing what the route serves."""
+    allowed = sorted(error.valid_methods or ())
+    use = " or ".join(m for m in allowed if m not in ("HEAD", "OPTIONS"))
+    body = f"method {request.method} is not allowed on {request.path}: use {use}\n"
+    response = Response(body, status=405, mimetype="text/plain")
+    response.allow.update(allowed)
+    return response
 
 
 def _palmyra_error(error: PalmyraError) -> Response:

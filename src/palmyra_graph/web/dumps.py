@@ -35,7 +35,7 @@ from flask import (
 from palmyra_graph import __version__
 from palmyra_graph.graph import dumpfiles, formats
 from palmyra_graph.graph.dumpfiles import dump_filename
-from palmyra_graph.graph.export import CONTEXT_FILE
+from palmyra_graph.graph.export import CONTEXT_FILE, QUAD_FORMATS
 from palmyra_graph.graph.formats import Format
 from palmyra_graph.graph.loader import fingerprint
 from palmyra_graph.query.cache import request_key
@@ -127,17 +127,18 @@ def send(download: Download, *, attachment: bool = True) -> Response:
     response.last_modified = download.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = 3600
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.make_conditional(request)  # turns it into a 304 when the client's copy is current
     return response
 
 
 @bp.get("/dumps/")
 def index() -> str:
-    """An HTML list of the dumps, with their media types, and the sizes of those written."""
+    """An HTML list of the dumps, with their media types, graphs, and the sizes of those
+    written: N-Quads and TriG hold every triple in a named graph, none in the default graph,
+    and the page says so."""
     directory, key = dumps_dir(current_app.config), dump_key(current_app.config)
     rows = [
-        (fmt, dump_filename(fmt), dumpfiles.written(directory, key, fmt))
+        (fmt, dump_filename(fmt), dumpfiles.written(directory, key, fmt), fmt in QUAD_FORMATS)
         for fmt in formats.DUMP_FORMATS
     ]
     return render_template("dumps.html", rows=rows)

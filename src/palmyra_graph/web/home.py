@@ -198,21 +198,33 @@ def by_predicate(found: Iterable[SourcedFact]) -> dict[str, list[SourcedFact]]:
 
 
 @dataclass
+class Unit:
+    """A unit involved on a side (the ``pal:unitInvolved`` claim) and the state whose flag the
+    infobox prints before it (``pal:allegiance``)."""
+
+    fact: SourcedFact
+    allegiance: list[SourcedFact]
+
+
+@dataclass
 class Side:
-    """A belligerent side with the states and groups in it or supporting it."""
+    """A belligerent side with the states and groups in it or supporting it, and its units."""
 
     fact: SourcedFact
     members: list[SourcedFact]
     supporters: list[SourcedFact]
+    units: list[Unit] = field(default_factory=list)
 
 
 @dataclass
 class Commander:
-    """A commander: the ``pal:commander`` claim (role, side) and facts about the person."""
+    """A commander: the ``pal:commander`` claim (role, side) and facts about the person: rank,
+    fate, and the state whose flag the infobox prints before the line (allegiance)."""
 
     fact: SourcedFact
     rank: list[SourcedFact]
     fates: list[SourcedFact]
+    allegiance: list[SourcedFact] = field(default_factory=list)
 
 
 def title(engine: Engine) -> str:
@@ -232,13 +244,30 @@ def sides(engine: Engine) -> list[Side]:
     side_iris = [f.object.value for f in belligerents]
     members = facts(engine, side_iris, ["sideMember"])
     supporters = _supporters(engine, side_iris + [m.object.value for m in members])
+    units = _units(engine)
     result = []
     for side in belligerents:
         own = [m for m in members if m.subject == side.object.value]
         targets = {side.object.value} | {m.object.value for m in own}
         helping = [s for s in supporters if s.object.value in targets]
-        result.append(Side(side, own, helping))
+        fought = [u for u in units if u.fact.side and u.fact.side.value == side.object.value]
+        result.append(Side(side, own, helping, fought))
     return result
+
+
+def _units(engine: Engine) -> list[Unit]:
+    """The units involved (``pal:side`` on each claim names the column), with allegiance."""
+    involved = facts(engine, [OFFENSIVE], ["unitInvolved"])
+    flags = by_subject(facts(engine, [u.object.value for u in involved], ["allegiance"]))
+    return [Unit(u, flags.get(u.object.value, [])) for u in involved]
+
+
+def by_subject(found: Iterable[SourcedFact]) -> dict[str, list[SourcedFact]]:
+    """Facts keyed by their subject's IRI."""
+    grouped: dict[str, list[SourcedFact]] = {}
+    for fact in found:
+        grouped.setdefault(fact.subject, []).append(fact)
+    return grouped
 
 
 def _supporters(engine: Engine, supported: Sequence[str]) -> list[SourcedFact]:
@@ -252,14 +281,21 @@ def _supporters(engine: Engine, supported: Sequence[str]) -> list[SourcedFact]:
 
 
 def commanders(engine: Engine) -> list[Commander]:
-    """The commanders, with their role and side (claim qualifiers), rank and fate."""
+    """The commanders, with their role and side (claim qualifiers), rank, fate and allegiance."""
     claims = facts(engine, [OFFENSIVE], ["commander"])
     people = [c.object.value for c in claims]
-    about = facts(engine, people, ["militaryRank", "fate"])
+    about = by_subject(facts(engine, people, ["militaryRank", "fate", "allegiance"]))
     result = []
     for claim in claims:
-        mine = by_predicate(f for f in about if f.subject == claim.object.value)
-        result.append(Commander(claim, mine.get("militaryRank", []), mine.get("fate", [])))
+        mine = by_predicate(about.get(claim.object.value, []))
+        result.append(
+            Commander(
+                claim,
+                mine.get("militaryRank", []),
+                mine.get("fate", []),
+                mine.get("allegiance", []),
+            )
+        )
     return result
 
 

@@ -22,15 +22,18 @@ import difflib
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from palmyra_graph.errors import NotAcceptable
 from palmyra_graph.graph import formats
 from palmyra_graph.graph.export import export_files, graph_from_triples, serialize_graph
 from palmyra_graph.graph.formats import Format
+from palmyra_graph.graph.namespaces import RDFS
 from palmyra_graph.web.context import engine_of
 from palmyra_graph.web.dumps import Download, modified_time, send
 from palmyra_graph.web.entity import build_page
+from palmyra_graph.web.findings import REPORT_LABEL, Quality, quality_of
 
 bp = Blueprint("linked_data", __name__)
 
@@ -45,7 +48,7 @@ OFFERED: tuple[Format, ...] = (
     formats.RDFXML,
 )
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
-_SUFFIXES = {fmt.suffix: fmt for fmt in OFFERED}
+SUFFIXES = {fmt.suffix: fmt for fmt in OFFERED}
 
 
 def _resource(space: str, slug: str) -> Response:
@@ -58,21 +61,34 @@ def _resource(space: str, slug: str) -> Response:
     if not _SLUG.fullmatch(stem) or not _exists(iri):
         return _not_found(space, stem)
     path = "/" + space + stem
-    chosen = fmt or _negotiate(OFFERED)
+    chosen = fmt or negotiate(OFFERED)
+    quality = quality_of(current_app)
+    triples = [*engine.describe(iri).triples(), *_report_link(quality, iri)]
     if chosen == formats.HTML:
-        triples = list(engine.describe(iri).triples())
-        page = build_page(engine, iri, triples, local=_local)
-        body = render_template("entity.html", page=page, alternates=_alternates(path))
+        findings = quality.about(iri)
+        page = build_page(engine, iri, triples, local=_local, findings=findings)
+        body = render_template("entity.html", page=page, alternates=alternates(path), base_iri=base)
         response = Response(body, content_type=formats.HTML.content_type)
     else:
-        graph = graph_from_triples(engine.describe(iri).triples())
+        graph = graph_from_triples(triples)
         response = Response(serialize_graph(graph, chosen), content_type=chosen.content_type)
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    return _linked(response, path, chosen, negotiated=fmt is None)
+    return linked(response, path, chosen, negotiated=fmt is None)
+
+
+def _report_link(quality: Quality, iri: str) -> list[ox.Triple]:
+    """For the dataset's description: ``rdfs:seeAlso`` its validation report (``/quality``)."""
+    if iri != quality.base + "dataset" or not quality.available:
+        return []
+    dataset, report = ox.NamedNode(iri), ox.NamedNode(quality.iri)
+    label = ox.Literal(REPORT_LABEL, language="en")
+    return [
+        ox.Triple(dataset, ox.NamedNode(str(RDFS.seeAlso)), report),
+        ox.Triple(report, ox.NamedNode(str(RDFS.label)), label),
+    ]
 
 
 def _split_suffix(slug: str) -> tuple[str, Format | None]:
-    for suffix, fmt in _SUFFIXES.items():
+    for suffix, fmt in SUFFIXES.items():
         if slug.endswith(suffix) and len(slug) > len(suffix):
             return slug[: -len(suffix)], fmt
     return slug, None
@@ -84,7 +100,12 @@ def _exists(iri: str) -> bool:
     return engine_of(current_app).query(f"ASK {{ <{iri}> ?p ?o }}").boolean
 
 
-def _negotiate(offered: tuple[Format, ...]) -> Format:
+def negotiate(offered: tuple[Format, ...]) -> Format:
+    """The representation the request's Accept header prefers among ``offered``.
+
+    Raises:
+        NotAcceptable: none of ``offered`` is acceptable (406).
+    """
     chosen = formats.negotiate(request.headers.get("Accept"), offered)
     if chosen is None:
         names = ", ".join(f.media_type for f in offered)
@@ -100,16 +121,17 @@ def _local(iri: str) -> str | None:
     return request.script_root + "/" + iri[len(base) :]
 
 
-def _alternates(path: str) -> list[tuple[Format, str]]:
+def alternates(path: str) -> list[tuple[Format, str]]:
+    """Each offered representation of ``path`` with its URL (the path and the format's suffix)."""
     return [(fmt, request.script_root + path + fmt.suffix) for fmt in OFFERED]
 
 
-def _linked(response: Response, path: str, chosen: Format, *, negotiated: bool) -> Response:
+def linked(response: Response, path: str, chosen: Format, *, negotiated: bool) -> Response:
     """Vary, Content-Location and Link headers: where this representation and the others are."""
     root = request.script_root
     links = [
         f'<{url}>; rel="alternate"; type="{fmt.media_type}"'
-        for fmt, url in _alternates(path)
+        for fmt, url in alternates(path)
         if fmt != chosen
     ]
     links.append(f'<{root}{path}>; rel="canonical"')
@@ -176,14 +198,14 @@ def dataset(slug: str) -> Response:
 @bp.get("/ontology<any('.ttl', '.jsonld', '.nt', '.rdf', '.html'):suffix>")
 def ontology(suffix: str = "") -> Response:
     """The ontology document: the whole vocabulary file, or a page listing its terms."""
-    fmt = _SUFFIXES[suffix] if suffix else _negotiate(OFFERED)
+    fmt = SUFFIXES[suffix] if suffix else negotiate(OFFERED)
     path = _ontology_file(current_app)
     if path is None:
         return _not_found("", "ontology")
     if fmt == formats.HTML:
         terms = _ontology_terms(current_app.config["BASE_IRI"])
-        body = render_template("ontology.html", terms=terms, alternates=_alternates("/ontology"))
-        return _linked(
+        body = render_template("ontology.html", terms=terms, alternates=alternates("/ontology"))
+        return linked(
             Response(body, content_type=fmt.content_type), "/ontology", fmt, negotiated=not suffix
         )
     download = Download(
@@ -193,7 +215,7 @@ def ontology(suffix: str = "") -> Response:
         last_modified=modified_time([path]),
     )
     response = send(download, attachment=False)
-    return _linked(response, "/ontology", fmt, negotiated=not suffix)
+    return linked(response, "/ontology", fmt, negotiated=not suffix)
 
 
 def _ontology_file(app: Flask) -> Path | None:

@@ -3,8 +3,9 @@
 Returned by a GET on the endpoint without a query, in the negotiated RDF format. It names the
 endpoint (``sd:endpoint``, from the PUBLIC_URL setting, never the Host header), the language,
 the result formats, the ``sd:UnionDefaultGraph`` feature (the default graph is the union of the
-named graphs), and a ``sd:namedGraph`` for each loaded file with its triple count
-(``void:triples``).
+named graphs), a ``sd:namedGraph`` for each loaded file with its triple count
+(``void:triples``), and, as ``rdfs:comment``, the base IRI relative IRIs in a query resolve
+against and what a call to an unknown function gives.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _triples(node: ox.BlankNode, count: int) -> ox.Triple:
 
 
 def service_description(
-    endpoint: str, engine: Engine, *, federated: bool = False
+    endpoint: str, engine: Engine, *, federated: bool = False, base: str | None = None
 ) -> list[ox.Triple]:
     """The triples describing the service at ``endpoint`` over the graphs of ``engine``.
 
@@ -51,6 +52,8 @@ def service_description(
         endpoint: the endpoint's absolute URL, as the client reached it.
         engine: the engine the endpoint queries (its named graphs are listed).
         federated: whether some SERVICE endpoints are allowed (``sd:BasicFederatedQuery``).
+        base: the IRI relative IRIs in a query resolve against (the vocabulary has no term
+            for it, so an ``rdfs:comment`` says it).
     """
     service = ox.BlankNode("service")
     triples = [
@@ -58,12 +61,31 @@ def service_description(
         ox.Triple(service, _sd("endpoint"), ox.NamedNode(endpoint)),
         ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
         ox.Triple(service, _sd("feature"), _sd("UnionDefaultGraph")),
+        _comment(service, UNKNOWN_FUNCTIONS),
     ]
+    if base is not None:
+        triples.append(_comment(service, BASE_COMMENT.format(base=base)))
     if federated:
         triples.append(ox.Triple(service, _sd("feature"), _sd("BasicFederatedQuery")))
     triples += _result_formats(service, (*RESULT_FORMATS, *GRAPH_FORMATS))
     triples += _dataset(service, engine)
     return triples
+
+
+#: What the comments of the service say.
+BASE_COMMENT = (
+    "Relative IRIs in a query resolve against <{base}>, the base IRI of the dataset, unless "
+    "the query declares a BASE of its own."
+)
+UNKNOWN_FUNCTIONS = (
+    "A call to a function this service does not know is an expression error (SPARQL 1.1 "
+    "section 17.3): a FILTER drops the solution, a BIND leaves its variable unbound."
+)
+
+
+def _comment(service: ox.BlankNode, text: str) -> ox.Triple:
+    comment = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+    return ox.Triple(service, comment, ox.Literal(text, language="en"))
 
 
 def _result_formats(service: ox.BlankNode, formats: Iterable[Format]) -> list[ox.Triple]:

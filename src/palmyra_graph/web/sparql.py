@@ -8,10 +8,14 @@
 - §2.1.6 responses: SELECT/ASK as SPARQL JSON, XML (and CSV/TSV for SELECT), CONSTRUCT and
   DESCRIBE as Turtle, N-Triples, JSON-LD or RDF/XML, negotiated on Accept or chosen by a
   ``format=`` parameter; 406 when nothing offered is acceptable.
+- Relative IRIs in a query resolve against the data's base IRI (``BASE_IRI``,
+  ``https://w3id.org/palmyra/``) unless the query declares a BASE (RFC 3986 §5.1.2: the base
+  from the encapsulating entity, here the endpoint's dataset); the service description says so.
 - GET without a query: the service description
-  (https://www.w3.org/TR/sparql11-service-description/#accessing).
-- Errors are plain text with the cause (400 syntax error with position, 403, 406, 413, 415);
-  every response carries CORS headers, and OPTIONS answers a preflight.
+  (https://www.w3.org/TR/sparql11-service-description/#accessing), for a machine; a browser
+  (whose Accept prefers HTML) is sent to the query page instead (303 to ``/query``).
+- Errors are plain text with the cause (400 syntax error with position, 403, 405, 406, 413,
+  415); CORS headers and the preflight are :mod:`palmyra_graph.web.headers`'.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from flask import Blueprint, Request, Response, current_app, request
+from flask import Blueprint, Request, Response, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -35,6 +39,7 @@ from palmyra_graph.errors import (
 )
 from palmyra_graph.graph.formats import (
     GRAPH_FORMATS,
+    HTML,
     RESULT_FORMATS,
     RESULTS_JSON,
     RESULTS_XML,
@@ -71,16 +76,6 @@ FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Type, Content-Length, Vary",
-}
-PREFLIGHT_HEADERS = {
-    "Access-Control-Allow-Methods": "GET, POST, HEAD, OPTIONS",
-    "Access-Control-Allow-Headers": "Accept, Content-Type",
-    "Access-Control-Max-Age": "86400",
-}
-
 
 @dataclass(frozen=True)
 class SparqlRequest:
@@ -92,16 +87,15 @@ class SparqlRequest:
     format: str | None
 
 
-@bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+@bp.route(PATH, methods=["GET", "POST"])
 def sparql() -> Response:
     """Answer one protocol request (see the module docstring)."""
-    if request.method not in ("GET", "HEAD", "POST"):
-        return _method_not_allowed()
     operation = read_request(request, max_length=current_app.config["MAX_CONTENT_LENGTH"])
     if operation.query is None:
         return _service_description(operation)
-    info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"])
-    job = _job(replace(operation, query=info.text), form=info.form)  # the guarded text
+    base = current_app.config["BASE_IRI"]  # relative IRIs resolve against the data's base
+    info = check_query(operation.query, allow=current_app.config["ALLOW_SERVICE"], base=base)
+    job = _job(replace(operation, query=info.text), form=info.form, base=base)  # guarded text
     return _answer(job, federated=info.federated)
 
 
@@ -113,7 +107,9 @@ def _answer(job: QueryJob, *, federated: bool) -> Response:
     written whole. The graph does not change while it is served, so GET answers carry an
     ETag (the graph's fingerprint and the request) and may be cached by anyone for a while;
     a client that has the answer already gets 304 before anything is evaluated."""
-    key = request_key(job.query, job.default_graphs, job.named_graphs, job.formats, job.refusals)
+    key = request_key(
+        job.query, job.base, job.default_graphs, job.named_graphs, job.formats, job.refusals
+    )
     fingerprint, cache = fingerprint_of(current_app), cache_of(current_app)
     headers = dict(_VARY)
     if fingerprint and request.method in ("GET", "HEAD"):
@@ -174,7 +170,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
-def _job(operation: SparqlRequest, *, form: str | None) -> QueryJob:
+def _job(operation: SparqlRequest, *, form: str | None, base: str) -> QueryJob:
     """The query with the format chosen for each result kind, or why none is acceptable.
 
     Raises:
@@ -193,10 +189,11 @@ def _job(operation: SparqlRequest, *, form: str | None) -> QueryJob:
         raise NotAcceptable(refusals[form_kind])
     return QueryJob(
         operation.query,
-        tuple(operation.default_graphs),
-        tuple(operation.named_graphs),
-        formats,
-        refusals,
+        default_graphs=tuple(operation.default_graphs),
+        named_graphs=tuple(operation.named_graphs),
+        base=base,
+        formats=formats,
+        refusals=refusals,
     )
 
 
@@ -314,29 +311,25 @@ def _menu(offered: tuple[Format, ...]) -> str:
 
 
 def _service_description(operation: SparqlRequest) -> Response:
-
+    """The service description, or a redirect to the query page for a browser."""
+    if not operation.format and _prefers_html():
+        page = url_for("pages.query")  # relative: never built from the Host header
+        return Response(
+            f"the query page of this endpoint is {page}\n",
+            status=303,
+            mimetype="text/plain",
+            headers={"Location": page, **_VARY},
+        )
     fmt = choose_format("graph", operation)
     allow = current_app.config["ALLOW_SERVICE"]
     endpoint = public_url(current_app, "sparql.sparql")  # never the Host header
-    triples = service_description(endpoint, engine_of(current_app), federated=bool(allow))
+    triples = service_description(
+        endpoint, engine_of(current_app), federated=bool(allow), base=current_app.config["BASE_IRI"]
+    )
     data = ox.serialize(triples, format=fmt.oxigraph)  # type: ignore[arg-type]
     return Response(data, content_type=fmt.content_type, headers=_VARY)
 
 
-def _method_not_allowed() -> Response:
-    return Response(
-        f"method {request.method} is not allowed on {PATH}: use GET or POST\n",
-        status=405,
-        mimetype="text/plain",
-        headers={"Allow": "GET, HEAD, POST, OPTIONS"},
-    )
-
-
-@bp.after_app_request
-def add_cors(response: Response) -> Response:
-    """CORS on every response of the endpoint, errors included; preflight on OPTIONS."""
-    if request.path.rstrip("/") == PATH:
-        response.headers.update(CORS_HEADERS)
-        if request.method == "OPTIONS":
-            response.headers.update(PREFLIGHT_HEADERS)
-    return response
+def _prefers_html() -> bool:
+    """Whether Accept ranks HTML above every RDF format (a browser's does; ``*/*`` does not)."""
+    return negotiate(request.headers.get("Accept"), (*GRAPH_FORMATS, HTML)) == HTML

@@ -6,7 +6,10 @@ triples, entities, distinct subjects and objects, properties and classes, class 
 ``void:uriSpace`` count the entities, claims, sources and figures (§4.5); a ``void:Linkset``
 counts the ``owl:sameAs`` links into Wikidata (§3). The SPARQL endpoint and every dump are
 given as URLs on this server (§6.1, §6.3), built from PUBLIC_URL, never from the Host header;
-the title, licence and derivation come from the dataset's own triples in the data (§4.1).
+each dump with its media type, and the N-Quads and TriG dumps with a note that they hold every
+triple in a named graph and none in the default graph. The title, licence and derivation come
+from the dataset's own triples in the data (§4.1); the SHACL validation report of the data
+(``/quality``) is ``rdfs:seeAlso``.
 Turtle unless the client asks for another format.
 """
 
@@ -16,17 +19,19 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 import rdflib
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, VOID, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, VOID, XSD
 
 from palmyra_graph.errors import NotAcceptable
 from palmyra_graph.graph import formats
-from palmyra_graph.graph.export import graph_from_triples, serialize_graph
+from palmyra_graph.graph.export import QUAD_FORMATS, graph_from_triples, serialize_graph
+from palmyra_graph.graph.formats import Format
 from palmyra_graph.graph.namespaces import PAL, WD
 from palmyra_graph.query.engine import Engine
 from palmyra_graph.web.context import engine_of, public_url
 from palmyra_graph.web.dumps import dump_filename
+from palmyra_graph.web.findings import REPORT_LABEL, quality_of
 
 bp = Blueprint("void", __name__)
 
@@ -62,16 +67,32 @@ def void() -> Response:
         base=current_app.config["BASE_IRI"],
         document=public_url(current_app, "void.void"),
         endpoint=public_url(current_app, "sparql.sparql"),
-        dumps=[public_url(current_app, "dumps.dump", filename=dump_filename(f)) for f in FEATURES],
+        dumps={_dump_url(dump): dump for dump in FEATURES},
+        report=_report(current_app),
     )
     response = Response(serialize_graph(graph, fmt), content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
+def _dump_url(fmt: Format) -> str:
+    return public_url(current_app, "dumps.dump", filename=dump_filename(fmt))
+
+
+def _report(app: Flask) -> str | None:
+    """The validation report's IRI, when the served data was validated."""
+    quality = quality_of(app)
+    return quality.iri if quality.available else None
+
+
 def describe_dataset(
-    engine: Engine, *, base: str, document: str, endpoint: str, dumps: list[str]
+    engine: Engine,
+    *,
+    base: str,
+    document: str,
+    endpoint: str,
+    dumps: dict[str, Format],
+    report: str | None = None,
 ) -> rdflib.Graph:
     """The VoID graph of the dataset ``{base}dataset``, described by the document at ``document``.
 
@@ -80,7 +101,9 @@ def describe_dataset(
         base: the base IRI of the data (``https://w3id.org/palmyra/``).
         document: the URL of the VoID document; subsets and linksets are fragments of it.
         endpoint: the URL of the SPARQL endpoint.
-        dumps: the URLs of the dumps.
+        dumps: the URL of each dump, with its format.
+        report: the IRI of the SHACL validation report (``/quality``), linked with
+            ``rdfs:seeAlso``.
     """
     dataset = URIRef(base + "dataset")
     graph = graph_from_triples(_own_triples(engine, str(dataset)))
@@ -91,14 +114,39 @@ def describe_dataset(
     add((dataset, VOID.uriSpace, Literal(base)))
     add((dataset, VOID.sparqlEndpoint, URIRef(endpoint)))
     add((dataset, VOID.vocabulary, URIRef(str(PAL))))
-    for url in dumps:
+    for url, fmt in dumps.items():
         add((dataset, VOID.dataDump, URIRef(url)))
+        _add_dump(graph, URIRef(url), fmt)
     for name in FEATURES.values():
         add((dataset, VOID.feature, URIRef(f"http://www.w3.org/ns/formats/{name}")))
+    if report is not None:
+        _add_report(graph, dataset, URIRef(report))
     _add_statistics(graph, engine, dataset)
     _add_subsets(graph, engine, dataset, base, document)
     _add_wikidata_linkset(graph, engine, dataset, document)
     return graph
+
+
+def _add_report(graph: rdflib.Graph, dataset: URIRef, report: URIRef) -> None:
+    graph.add((dataset, RDFS.seeAlso, report))
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, RDFS.label, Literal(REPORT_LABEL, lang="en")))
+
+
+#: What a quad dump's description says, since a store whose default graph is not the union of
+#: its named graphs shows none of its triples to a query without GRAPH or FROM.
+NAMED_GRAPHS_NOTE = (
+    "Every triple of this dump is in a named graph, one per file the graph is built from (the "
+    "ontology, the data), and none is in the default graph: load it into a store whose default "
+    "graph is the union of its named graphs, or query it with GRAPH or FROM; the Turtle, "
+    "N-Triples, JSON-LD and RDF/XML dumps hold the same triples as one graph."
+)
+
+
+def _add_dump(graph: rdflib.Graph, dump: URIRef, fmt: Format) -> None:
+    graph.add((dump, DCTERMS["format"], Literal(fmt.media_type)))
+    if fmt in QUAD_FORMATS:
+        graph.add((dump, RDFS.comment, Literal(NAMED_GRAPHS_NOTE, lang="en")))
 
 
 def _own_triples(engine: Engine, dataset: str) -> Iterator[ox.Triple]:

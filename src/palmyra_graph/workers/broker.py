@@ -26,7 +26,6 @@ The broker is single-threaded (one ``epoll`` loop), so forking from it is safe.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import signal
@@ -164,7 +163,7 @@ class Broker(EventLoop):
         now = time.monotonic()
         refusal = self.fairness.admit(order.client, now)
         if refusal is not None:
-            self._send_last(
+            messages.send_last(
                 conn, messages.pack(messages.REFUSED, (refusal.message, refusal.retry_after))
             )
             return
@@ -176,7 +175,9 @@ class Broker(EventLoop):
 
     def _client_left(self, job: _Job) -> None:
         worker = self._worker_of(job)
-        if worker is not None:  # stop computing an answer nobody reads
+        if worker is not None and messages.has_message(worker.control):
+            self._from_worker(worker)  # it answered whole, then said so: the client read it all
+        elif worker is not None:  # stop computing an answer nobody reads
             self._replace(worker)
         elif self._unqueue(job):
             self._end(job)
@@ -198,30 +199,20 @@ class Broker(EventLoop):
             del self.waiting[job.order.client]
         return True
 
-    def _end(self, job: _Job, error: PalmyraError | None = None) -> None:
-        """A job is over: count it, tell the client why if it failed, close our copy."""
+    def _end(self, job: _Job, error: PalmyraError | None = None, *, answered: bool = False) -> None:
+        """A job is over: count it, tell the client why if it failed; after a whole answer,
+        wait for the client's next query on the same connection, else close our copy."""
         self.unwatch(job.conn.fileno())
         self.fairness.finish(job.order.client, job.ticket, time.monotonic())
         if error is not None:
             self._answer_error(job.conn, error)
+        elif answered and self.stopping is None:
+            self.watch(job.conn.fileno(), select.EPOLLIN, partial(self._first_message, job.conn))
         else:
             job.conn.close()
 
     def _answer_error(self, conn: socket.socket, error: PalmyraError) -> None:
-        self._send_last(conn, messages.error_message(error))
-
-    def _send_last(self, conn: socket.socket, message: bytes) -> None:
-        """Send a last message and hang up without making it unreadable: a Unix socket closed
-        with unread data resets its peer, which would lose the message, so the rest of the job
-        is refused (SHUT_RD) and what was already sent is read away first."""
-        conn.setblocking(False)
-        with contextlib.suppress(OSError):
-            conn.send(message)
-        with contextlib.suppress(OSError):
-            conn.shutdown(socket.SHUT_RD)
-            while conn.recv(messages.MAX_MESSAGE):
-                pass
-        conn.close()
+        messages.send_last(conn, messages.error_message(error))
 
     # -- dispatch -------------------------------------------------------------------------
 
@@ -255,7 +246,7 @@ class Broker(EventLoop):
         job.ticket = self.fairness.start(job.order.client, now)
         job.deadline = now + self.settings.timeout
         worker.job = job
-        order = {"size": job.order.size, "seconds": self.settings.timeout}
+        order = {"size": job.order.size, "seconds": self.settings.timeout, "job": job.order.inline}
         try:
             dispatch = messages.pack(messages.DISPATCH, order)
             messages.send_with_fd(worker.control, dispatch, job.conn.fileno())
@@ -312,8 +303,10 @@ class Broker(EventLoop):
                 worker.job.conn.close()
 
     def _from_worker(self, worker: _Worker) -> None:
-        try:
-            message = worker.control.recv(16)
+        try:  # the message may be taken already, by _client_left earlier in this turn
+            message = worker.control.recv(16, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return
         except OSError:
             message = b""
         if not message:
@@ -323,7 +316,7 @@ class Broker(EventLoop):
             self._dispatch()
         elif worker.job is not None:  # DONE, RETIRING or ABANDONED
             job, worker.job = worker.job, None
-            self._end(job)
+            self._end(job, answered=message != messages.ABANDONED)
             if message == messages.RETIRING:  # it leaves after its last word: a fork now
                 worker.retiring = True
                 self.retired += 1

@@ -27,12 +27,14 @@ _WIRE: dict[str, ox.QueryResultsFormat | ox.RdfFormat] = {
 
 
 def engine_job(engine: Any, call: tuple[Any, ...]) -> tuple[str, Callable[[IO[bytes]], None]]:
-    """Run one Engine call in a worker: ``("query", sparql, default_graphs, named_graphs)``,
-    ``("graph_names",)`` or ``("counts",)``; the answer serialized."""
+    """Run one Engine call in a worker: ``("query", sparql, default_graphs, named_graphs,
+    base)``, ``("graph_names",)`` or ``("counts",)``; the answer serialized."""
     method, *args = call
     if method == "query":
-        sparql, default_graphs, named_graphs = args
-        result = engine.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs)
+        sparql, default_graphs, named_graphs, base = args
+        result = engine.query(
+            sparql, default_graphs=default_graphs, named_graphs=named_graphs, base=base
+        )
         return result.kind, lambda output: result.serialize(output, _WIRE[result.kind])
     if method not in ("graph_names", "counts"):
         raise ValueError(f"not an engine call: {method!r}")
@@ -63,6 +65,7 @@ class BrokerEngine(Describing):
         *,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base: str | None = None,
     ) -> QueryResult:
         """Evaluate a query in a worker.
 
@@ -70,7 +73,7 @@ class BrokerEngine(Describing):
             QueryError: the query does not parse or fails (the worker's message).
             QueryTimeout, TooManyRequests, WorkerError: as :meth:`QueryPool.run` says.
         """
-        call = ("query", sparql, tuple(default_graphs), tuple(named_graphs))
+        call = ("query", sparql, tuple(default_graphs), tuple(named_graphs), base)
         answer = self.pool.run(engine_job, call, client=self.client())
         kind: ResultKind = answer.meta
         body = answer.body()

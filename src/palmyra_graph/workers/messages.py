@@ -9,9 +9,9 @@ A message is one byte of kind and its body:
 =====  ===============  ==================================================================
 kind   from → to        body
 =====  ===============  ==================================================================
-``Q``  client → broker  a query: pickled :class:`Order` (who asks, which workers, job size)
+``Q``  client → broker  a query: pickled :class:`Order` (who asks, which workers, the job)
 ``S``  client → broker  a service request (``"pids"``); the answer is ``S`` + pickled value
-``J``  client → worker  the next piece of the pickled job (``CHUNK_SIZE`` at most)
+``J``  client → worker  the next piece of a large pickled job (``CHUNK_SIZE`` at most)
 ``M``  worker → client  the answer's meta (status, content type…), before its first chunk
 ``C``  worker → client  a chunk of the answer's body
 ``E``  worker → client  the end of the body
@@ -21,15 +21,19 @@ kind   from → to        body
 =====  ===============  ==================================================================
 
 Between the broker and a worker, over their own socket pair: ``D`` (broker → worker, with the
-client's connection as ``SCM_RIGHTS``) gives a job; ``r`` (ready), ``d`` (done, sent before
+client's connection as ``SCM_RIGHTS``) gives a job; ``r`` (ready), ``d`` (done, sent after
 the worker's last message to the client), ``x`` (done, and leaving: the worker has copied
 enough of the shared graph, see :mod:`palmyra_graph.workers.worker`) and ``a`` (abandoned:
 the client went away) answer.
+
+A connection that ended an answer cleanly (``W`` or ``E``) may carry the client's next ``Q``:
+each server thread keeps one, which saves a connection per query.
 """
 
 from __future__ import annotations
 
 import array
+import contextlib
 import pickle
 import socket
 from dataclasses import dataclass
@@ -49,11 +53,17 @@ DISPATCH, READY, DONE, ABANDONED, RETIRING = b"D", b"r", b"d", b"a", b"x"
 
 @dataclass(frozen=True)
 class Order:
-    """What the broker needs to know of a query before a worker takes it."""
+    """What the broker needs to know of a query before a worker takes it, and the pickled
+    job itself when it is small (``inline``; else ``size`` bytes follow in ``J`` messages)."""
 
     client: str
     federated: bool
     size: int
+    inline: bytes | None = None
+
+
+#: Jobs up to this size travel inside their ``Q`` message (and the broker's ``D``).
+INLINE_JOB = 48 * 1024
 
 
 def seqpacket() -> socket.socket:
@@ -120,3 +130,27 @@ def receive_with_fd(channel: socket.socket) -> tuple[bytes, int | None]:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
     return message, (fds[0] if fds else None)
+
+
+def send_last(conn: socket.socket, message: bytes) -> None:
+    """Send a last message and hang up without making it unreadable: a Unix socket closed
+    with unread data resets its peer, which would lose the message, so the rest of the job
+    is refused (SHUT_RD) and what was already sent is read away first."""
+    conn.setblocking(False)
+    with contextlib.suppress(OSError):
+        conn.send(message)
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RD)
+        while conn.recv(MAX_MESSAGE):
+            pass
+    conn.close()
+
+
+def has_message(channel: socket.socket) -> bool:
+    """Whether a message waits on ``channel``, without taking it."""
+    try:
+        return bool(channel.recv(16, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True  # an error waits: reading it is the worker's death, handled there

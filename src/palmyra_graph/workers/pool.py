@@ -55,10 +55,12 @@ class EngineSpec:
 
 class _Body(Iterator[bytes]):
     """The chunks of an answer, read from its connection. Closing it early (a client that
-    went away) hangs up, and the broker stops the worker that was still writing."""
+    went away) hangs up, and the broker stops the worker that was still writing; read to its
+    end, the connection goes back to ``keep`` for the next query."""
 
-    def __init__(self, conn: socket.socket) -> None:
+    def __init__(self, conn: socket.socket, keep: Callable[[socket.socket], None]) -> None:
         self.conn: socket.socket | None = conn
+        self.keep = keep
 
     def __next__(self) -> bytes:
         if self.conn is None:
@@ -67,9 +69,11 @@ class _Body(Iterator[bytes]):
         kind = message[:1]
         if kind == messages.CHUNK:
             return message[1:]
-        self.close()
         if kind == messages.END:
+            conn, self.conn = self.conn, None
+            self.keep(conn)
             raise StopIteration
+        self.close()
         if kind == messages.ERROR:
             raise messages.rebuild(message)
         raise WorkerError("the query failed while its result was being written")
@@ -222,6 +226,11 @@ class QueryPool:
     limits: ClientLimits = field(default_factory=ClientLimits)
     _broker: BrokerProcess | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _local: threading.local = field(default_factory=threading.local, init=False)
+    _kept: set[socket.socket] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        weakref.finalize(self, _hang_up, self._kept, self._lock)
 
     def settings(self) -> BrokerSettings:
         """The settings a broker for this pool starts with."""
@@ -247,21 +256,18 @@ class QueryPool:
             WorkerError: the worker died (the message says why) or the broker is gone.
             PalmyraError: whatever the job raised on purpose (QueryError…), rebuilt here.
         """
-        conn = self._connect()
         work = pickle.dumps((job, payload), protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            conn.send(messages.pack(messages.QUERY, Order(client, federated, len(work))))
-            messages.send_job(conn, work)
-        except OSError:
-            pass  # refused or timed out before the job was read: the broker's answer says so
-        first = _receive(conn)
+        inline = work if len(work) <= messages.INLINE_JOB else None
+        order = messages.pack(messages.QUERY, Order(client, federated, len(work), inline))
+        conn, first = self._ask(order, b"" if inline else work)
         kind = first[:1]
         if kind == messages.META:
-            return Answer(meta=messages.unpack(first), chunks=_Body(conn))
-        conn.close()
+            return Answer(meta=messages.unpack(first), chunks=_Body(conn, self._keep))
         if kind == messages.WHOLE:
+            self._keep(conn)
             meta, body = messages.unpack(first)
             return Answer(meta=meta, chunks=_Whole(body))
+        conn.close()
         if kind == messages.ERROR:
             raise messages.rebuild(first)
         if kind == messages.REFUSED:
@@ -288,6 +294,42 @@ class QueryPool:
             conn.close()
         return messages.unpack(reply) if reply[:1] == messages.SERVICE else None
 
+    def _ask(self, order: bytes, work: bytes) -> tuple[socket.socket, bytes]:
+        """Send a query on this thread's kept connection (or a new one) and read the first
+        message of its answer; a kept connection the broker has closed meanwhile is
+        replaced, once."""
+        kept: socket.socket | None = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if kept is not None:
+            with self._lock:
+                self._kept.discard(kept)
+            first = self._send(kept, order, work)
+            if first:
+                return kept, first
+            kept.close()  # the broker closed it meanwhile: a new connection
+        conn = self._connect()
+        return conn, self._send(conn, order, work)
+
+    @staticmethod
+    def _send(conn: socket.socket, order: bytes, work: bytes) -> bytes:
+        try:
+            conn.send(order)
+            if work:
+                messages.send_job(conn, work)
+        except OSError:
+            pass  # refused or timed out before the job was read: the answer says so
+        return _receive(conn)
+
+    def _keep(self, conn: socket.socket) -> None:
+        """Keep a connection whose answer was read whole, for this thread's next query."""
+        old = getattr(self._local, "conn", None)
+        self._local.conn = conn
+        with self._lock:
+            self._kept.add(conn)
+            if old is not None:
+                self._kept.discard(old)
+                old.close()
+
     def _connect(self) -> socket.socket:
         conn = messages.seqpacket()
         conn.settimeout(self.timeout + GRACE)
@@ -310,14 +352,25 @@ class QueryPool:
             return self._broker.address
 
     def close(self) -> None:
-        """Stop the broker this pool started, if it started one."""
+        """Hang up the kept connections; stop the broker this pool started, if it did."""
         with self._lock:
             broker, self._broker = self._broker, None
+            for conn in self._kept:
+                conn.close()
+            self._kept.clear()
         if broker is not None:
             broker.close()
 
 
 _POOLS: weakref.WeakSet[QueryPool] = weakref.WeakSet()
+
+
+def _hang_up(kept: set[socket.socket], lock: threading.Lock) -> None:
+    """A pool that is collected hangs up the connections its threads kept."""
+    with lock:
+        for conn in kept:
+            conn.close()
+        kept.clear()
 
 
 @atexit.register

@@ -47,8 +47,8 @@ class _Writer:
 
     The meta goes out just before the first chunk: pyoxigraph evaluates while it serializes,
     so a query that computes for long before its first result still ends in a clean error
-    status. ``done`` is called before the last message, so the broker counts the worker free
-    before the client can hang up.
+    status. ``done`` is called after the last message, off the client's path; a client that
+    hangs up in between is told apart by the broker (it finds ``done`` waiting).
     """
 
     def __init__(self, conn: socket.socket, meta: Any, done: Any) -> None:
@@ -75,13 +75,13 @@ class _Writer:
     def close(self) -> None:
         """Send what is left and the end; one ``W`` message when the answer fits one chunk."""
         if not self.started:
-            self.done()
             self.conn.send(messages.pack(messages.WHOLE, (self.meta, bytes(self.buffer))))
+            self.done()
             return
         if self.buffer:
             self._send(bytes(self.buffer))
-        self.done()
         self.conn.send(messages.END)
+        self.done()
 
 
 def run(control: socket.socket, engine: Any, confinement: Confinement) -> None:
@@ -137,8 +137,10 @@ def _answer(
         control.send(messages.RETIRING if leaving else messages.DONE)
         growth.leaving = leaving
 
+    work = order.get("job")
+
     try:
-        job, payload = pickle.loads(messages.receive_job(conn, order["size"]))
+        job, payload = pickle.loads(work or messages.receive_job(conn, order["size"]))
         meta, write = job(engine, payload)
         writer = _Writer(conn, meta, done)
         write(writer)
@@ -146,13 +148,10 @@ def _answer(
     except (ConnectionError, TimeoutError):
         control.send(messages.ABANDONED)  # the client left, or stopped reading
     except PalmyraError as error:
-        done()
-        if writer is None or not writer.started:
-            conn.send(messages.error_message(_sealed_reason(error, sealed)))
-        # mid-answer, the status is sent: the connection just ends, the body never truncated
+        _failed(conn, writer, _sealed_reason(error, sealed), done)
     except MemoryError:
-        done()
-        _last_word(conn, writer, WorkerError("the query needed more memory than a query may use"))
+        shortage = WorkerError("the query needed more memory than a query may use")
+        _failed(conn, writer, shortage, done)
     except BaseException as error:  # an engine panic or a bug: say so, then make way for a fork
         _last_word(conn, writer, WorkerError(f"the query failed in the engine: {error}"))
         os._exit(EXIT_UNSOUND)
@@ -191,3 +190,18 @@ def _last_word(conn: socket.socket, writer: _Writer | None, error: PalmyraError)
     if writer is None or not writer.started:
         with contextlib.suppress(OSError):
             conn.send(messages.error_message(error))
+
+
+def _failed(conn: socket.socket, writer: _Writer | None, error: PalmyraError, done: Any) -> None:
+    """Say why a query failed, and that this worker is free: before the error message, so
+    the client cannot hang up before the broker knows. Mid-answer the status is sent: the
+    connection is shut for everyone (the broker's copy too), so the client sees the body end
+    short rather than wait for more, and is never handed a truncated body as whole."""
+    if writer is None or not writer.started:
+        done()
+        with contextlib.suppress(OSError):
+            conn.send(messages.error_message(error))
+        return
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)
+    done()

@@ -1,0 +1,298 @@
+"""One graph per server, measured against Oxigraph's own in-memory server in one run.
+
+    python bench/serving.py [--triples 1000000] [--duration 5]
+
+The bundled graph plus ``bench/generate.py`` synthetic offensives up to ``--triples``, served
+by ``palmyra-graph serve`` (defaults, ``--query-timeout 3``) and by ``oxigraph serve`` in
+memory (loaded over the Graph Store Protocol), one after the other. For each, issue 15's
+five measures:
+
+1. start-up: seconds from the process start to the first answered query (Oxigraph: to the
+   end of its load, which is what it needs before it answers);
+2. memory: PSS of the server and all its processes after the start, and after every query
+   of ``queries/`` and the light mix have run (workers copy what they read);
+3. recovery: 8 runaway queries at once from 4 addresses, stopped at the budget (503); then
+   the wait of the next quick queries (what a replacement costs);
+4. distinct light queries, no two alike (entity lookups of distinct subjects, so no answer
+   cache helps): requests a second with the time budget, and with ``--query-workers 0``;
+5. a repeated engine-bound query (the aggregate of ``bench/run.py``): median latency of 20.
+
+Prints a table with the ratios the issue sets goals for, and writes
+``bench/results/serving.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from loadgen import closed_loop, get_request  # noqa: E402
+from run import QUERIES, _memory_mb, oxigraph_memory, palmyra  # noqa: E402
+
+from palmyra_graph.graph.resources import QUERIES_DIR, default_data_files  # noqa: E402
+
+JSON = "application/sparql-results+json"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z . ?d ?t ?w }"
+QUICK = "ASK { ?s ?p ?o }"
+
+
+def synthetic(triples: int) -> Path:
+    """The synthetic data, generated once per size into bench/.cache."""
+    path = HERE / ".cache" / f"synthetic-{triples}.nt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        generate = [sys.executable, str(HERE / "generate.py"), "--triples", str(triples)]
+        subprocess.run([*generate, "-o", str(path)], check=True)
+    return path
+
+
+def ask(url: str, query: str, *, timeout: float = 60.0, source: str | None = None) -> int:
+    """One GET of ``query``; its status."""
+    session = requests.Session()
+    if source is not None:
+        adapter = requests.adapters.HTTPAdapter()
+        adapter.init_poolmanager(1, 1, source_address=(source, 0))
+        session.mount("http://", adapter)
+    answer = session.get(url, params={"query": query}, headers={"Accept": JSON}, timeout=timeout)
+    answer.content  # noqa: B018  # read whole
+    return answer.status_code
+
+
+def first_answer(url: str, started: float, process: subprocess.Popen[bytes]) -> float:
+    """Seconds from ``started`` to the first 200 to a trivial query."""
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            if ask(url, QUICK, timeout=5) == 200:
+                return time.perf_counter() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+
+
+def every_question(url: str) -> int:
+    """Ask every question of queries/; how many were not answered whole (past the budget)."""
+    unanswered = 0
+    for path in sorted(QUERIES_DIR.glob("*.rq")):
+        try:
+            unanswered += ask(url, path.read_text(encoding="utf-8"), timeout=120) != 200
+        except requests.RequestException:  # stopped at the budget while it was written
+            unanswered += 1
+    return unanswered
+
+
+def distinct_lookups(data: Path, count: int) -> list[str]:
+    """``count`` distinct lookups in the synthetic data: the values of one property of one
+    subject (each pair once, so no two queries are alike and no answer cache helps)."""
+    pairs: dict[tuple[str, str], None] = {}
+    with data.open(encoding="utf-8") as lines:
+        for line in lines:
+            subject, predicate, _ = line.split(" ", 2)
+            if subject.startswith("<https://w3id.org/palmyra/id/syn-"):
+                pairs[(subject, predicate)] = None
+                if len(pairs) == count:
+                    break
+    return [f"SELECT ?o WHERE {{ {s} {p} ?o }}" for s, p in pairs]
+
+
+def throughput(url: str, queries: list[str], *, connections: int, duration: float) -> float:
+    """Requests a second over ``duration`` s, each connection sending its own share of
+    ``queries`` (distinct: each is sent once), from its own address."""
+    host, port, _ = get_request(url, QUICK, JSON)
+    done: list[int] = []
+
+    async def drive() -> None:
+        stop_at = time.perf_counter() + duration
+        shares = [queries[i::connections] for i in range(connections)]
+
+        def record(status: int, seconds: float, said: bytes) -> None:
+            if status == 200:
+                done.append(1)
+
+        await asyncio.gather(
+            *(
+                closed_loop(
+                    host,
+                    port,
+                    [get_request(url, q, JSON)[2] for q in share],
+                    stop_at,
+                    record,
+                    local_addr=(f"127.0.3.{i + 1}", 0),
+                )
+                for i, share in enumerate(shares)
+            )
+        )
+
+    asyncio.run(drive())
+    return len(done) / duration
+
+
+def recovery(url: str) -> float:
+    """8 runaways at once from 4 addresses (2 each, the per-client cap), stopped at the
+    budget; then the slowest of 5 quick queries asked right after, in seconds."""
+    threads = [
+        threading.Thread(target=ask, args=(url, RUNAWAY), kwargs={"source": f"127.0.4.{i // 2}"})
+        for i in range(2, 10)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    waits = []
+    for _ in range(5):
+        started = time.perf_counter()
+        assert ask(url, QUICK) == 200
+        waits.append(time.perf_counter() - started)
+    return max(waits)
+
+
+def repeated(url: str, query: str) -> float:
+    """Median milliseconds of 20 runs of ``query`` (after a first one)."""
+    ask(url, query, timeout=300)
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        ask(url, query, timeout=300)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def measure_palmyra(files: list[Path], lookups: list[str], duration: float) -> dict[str, float]:
+    server = palmyra(files, 2)
+    server.command += ["--query-timeout", "3"]
+    started = time.perf_counter()
+    process = subprocess.Popen(server.command, stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        result = {"first_answer_s": first_answer(server.url, started, process)}
+        result["pss_start_mb"] = _memory_mb(process.pid)
+        result["questions_unanswered"] = every_question(server.url)
+        result["light_rps"] = throughput(
+            server.url, lookups[: len(lookups) // 2], connections=8, duration=duration
+        )
+        result["pss_after_mb"] = _memory_mb(process.pid)
+        result["recovery_s"] = recovery(server.url)
+        result["repeated_ms"] = repeated(server.url, QUERIES["aggregate"][0])
+        result["pss_end_mb"] = _memory_mb(process.pid)
+    finally:
+        _stop(process)
+    return result
+
+
+def measure_palmyra_without_workers(
+    files: list[Path], lookups: list[str], duration: float
+) -> float:
+    server = palmyra(files, 2)
+    server.command += ["--query-workers", "0"]
+    process = subprocess.Popen(server.command, stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        first_answer(server.url, time.perf_counter(), process)
+        return throughput(
+            server.url, lookups[len(lookups) // 2 :], connections=8, duration=duration
+        )
+    finally:
+        _stop(process)
+
+
+def measure_oxigraph(files: list[Path], lookups: list[str], duration: float) -> dict[str, float]:
+    server = oxigraph_memory(files)
+    started = time.perf_counter()
+    process = subprocess.Popen(server.command, stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        port = urlsplit(server.url).port
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.05)
+        up = time.perf_counter()
+        assert server.load is not None
+        server.load()
+        result = {
+            "load_s": time.perf_counter() - up,
+            "first_answer_s": time.perf_counter() - started,
+        }
+        result["pss_start_mb"] = _memory_mb(process.pid)
+        result["questions_unanswered"] = every_question(server.url)
+        result["light_rps"] = throughput(server.url, lookups, connections=8, duration=duration)
+        result["pss_after_mb"] = _memory_mb(process.pid)
+        result["repeated_ms"] = repeated(server.url, QUERIES["aggregate"][0])
+    finally:
+        _stop(process)
+    return result
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def report(triples: int, ours: dict[str, float], bare: float, peer: dict[str, float]) -> str:
+    rows = [
+        ("first answer (s)", ours["first_answer_s"], peer["load_s"], "≤ 2× Oxigraph's load"),
+        ("PSS after start (MB)", ours["pss_start_mb"], peer["pss_start_mb"], ""),
+        ("PSS after the questions (MB)", ours["pss_after_mb"], peer["pss_after_mb"], "≤ 2×"),
+        ("PSS at the end (MB)", ours["pss_end_mb"], peer["pss_after_mb"], "≤ 2×"),
+        ("distinct light queries (req/s)", ours["light_rps"], peer["light_rps"], ""),
+        ("repeated aggregate (ms)", ours["repeated_ms"], peer["repeated_ms"], "≤ 0.2×"),
+    ]
+    lines = [
+        f"# One graph per server at {triples:,} triples",
+        "",
+        "| measure | palmyra | Oxigraph in memory | ratio | goal |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {name} | {a:.2f} | {b:.2f} | {a / b:.2f} | {goal} |" for name, a, b, goal in rows]
+    lines += [
+        "",
+        f"- questions of queries/ not answered within the budget (3 s): palmyra "
+        f"{ours['questions_unanswered']:.0f}, Oxigraph {peer['questions_unanswered']:.0f}",
+        f"- next quick query after 8 runaways were stopped: {ours['recovery_s']:.3f} s "
+        "(goal ≤ 0.5 s)",
+        f"- distinct light queries with the time budget {ours['light_rps']:.0f} req/s, "
+        f"without (`--query-workers 0`) {bare:.0f}: {ours['light_rps'] / bare:.2f}× "
+        "(goal ≥ 0.75×)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    data = synthetic(args.triples)
+    files = [*default_data_files(), data]
+    lookups = distinct_lookups(data, 40_000)
+    ours = measure_palmyra(files, lookups, args.duration)
+    bare = measure_palmyra_without_workers(files, lookups, args.duration)
+    peer = measure_oxigraph([data, *default_data_files()], lookups, args.duration)
+    text = report(args.triples, ours, bare, peer)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "serving.md").write_text(text, encoding="utf-8")
+    figures = {"palmyra": ours, "palmyra_without_workers_rps": bare, "oxigraph": peer}
+    (args.out / "serving.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
