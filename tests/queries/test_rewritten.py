@@ -14,8 +14,10 @@ import pyoxigraph as ox
 import pytest
 
 from palmyra_graph.graph import resources
-from palmyra_graph.graph.resources import QUERIES_DIR, ROOT
+from palmyra_graph.graph.resources import QUERIES_DIR
 from palmyra_graph.query.engine import OxigraphEngine
+
+CHECKOUT = Path(__file__).resolve().parents[2]  # bench/ is not in the package
 
 ORIGINALS = sorted((Path(__file__).parent / "original").glob("*.rq"))
 IDS = [q.stem for q in ORIGINALS]
@@ -42,7 +44,7 @@ def bundled() -> OxigraphEngine:
 @pytest.fixture(scope="module")
 def with_others(tmp_path_factory: pytest.TempPathFactory) -> OxigraphEngine:
     """The bundled graph beside 10^4 triples of synthetic offensives (bench/generate.py)."""
-    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(CHECKOUT / "bench"))
     from generate import generate_file
 
     synthetic = tmp_path_factory.mktemp("synthetic") / "synthetic.nt"

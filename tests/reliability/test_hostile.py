@@ -20,7 +20,7 @@ from flask import Flask
 
 from palmyra_graph.errors import QueryError, WorkerError
 from palmyra_graph.query.answer import QueryJob, answer_job
-from palmyra_graph.testing import CountingListener, LiveServer
+from palmyra_graph.testing import CountingListener, LiveServer, wait_until
 from palmyra_graph.web import create_app
 from palmyra_graph.web.context import pool_of
 from palmyra_graph.workers import messages, sandbox
@@ -93,7 +93,8 @@ def test_a_sealed_worker_cannot_connect_even_when_the_guard_is_bypassed(
     assert listener.connections == 0
     # The federated workers, for allow-listed endpoints only, do reach the network.
     assert pool.run(connect_job, listener.port, federated=True).meta == "connected"
-    assert listener.connections == 1
+    # counted by the listener's own thread, which may not have run yet
+    wait_until(lambda: listener.connections == 1, what="the connection counted", timeout=5)
 
 
 # -- 3. fairness between clients --------------------------------------------------------
