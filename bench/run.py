@@ -215,8 +215,13 @@ def _memory_mb(pid: int) -> float:
     except ImportError:
         return float("nan")
     parent = psutil.Process(pid)
-    processes = [parent, *parent.children(recursive=True)]
-    return sum(p.memory_full_info().pss for p in processes) / 2**20
+    total = 0
+    for process in [parent, *parent.children(recursive=True)]:
+        try:
+            total += process.memory_full_info().pss
+        except psutil.NoSuchProcess:  # a query worker that retired meanwhile
+            continue
+    return total / 2**20
 
 
 def answer_count(server: Server, query: str, timeout: float) -> int | None:
