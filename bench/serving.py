@@ -47,6 +47,7 @@ from loadgen import closed_loop, get_request  # noqa: E402
 from run import QUERIES, _memory_mb, oxigraph_memory, palmyra  # noqa: E402
 
 from palmyra_graph.graph.resources import QUERIES_DIR, default_data_files  # noqa: E402
+from palmyra_graph.testing import stop_process  # noqa: E402
 
 JSON = "application/sparql-results+json"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z . ?d ?t ?w }"
@@ -221,7 +222,7 @@ def measure_palmyra(
         result["repeated_ms"] = repeated(server.url, QUERIES["aggregate"][0])
         result["pss_end_mb"] = _memory_mb(process.pid)
     finally:
-        _stop(process)
+        stop_process(process, timeout=30)
     return result
 
 
@@ -237,7 +238,7 @@ def measure_palmyra_without_workers(
             server.url, lookups[len(lookups) // 2 :], connections=8, duration=duration
         )
     finally:
-        _stop(process)
+        stop_process(process, timeout=30)
 
 
 def measure_oxigraph(files: list[Path], lookups: list[str], duration: float) -> dict[str, float]:
@@ -265,17 +266,8 @@ def measure_oxigraph(files: list[Path], lookups: list[str], duration: float) -> 
         result["pss_after_mb"] = _memory_mb(process.pid)
         result["repeated_ms"] = repeated(server.url, QUERIES["aggregate"][0])
     finally:
-        _stop(process)
+        stop_process(process, timeout=30)
     return result
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def report(triples: int, ours: dict[str, float], bare: float, peer: dict[str, float]) -> str:

@@ -259,8 +259,8 @@ class GranianOnSocket:
             raise
 
     def stop(self) -> int:
-        """SIGTERM, then SIGKILL after 15 s; returns the exit status."""
-        return _stop(self.process)
+        """:func:`stop_process`."""
+        return stop_process(self.process)
 
 
 class GateProcess:
@@ -286,15 +286,16 @@ class GateProcess:
         return self.process.pid
 
     def stop(self) -> int:
-        """SIGTERM, then SIGKILL after 15 s; returns the exit status."""
-        return _stop(self.process)
+        """:func:`stop_process`."""
+        return stop_process(self.process)
 
 
-def _stop(process: subprocess.Popen[str]) -> int:
+def stop_process(process: subprocess.Popen[Any], timeout: float = 15.0) -> int:
+    """SIGTERM, then SIGKILL after ``timeout`` s; its pipes closed; returns the exit status."""
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

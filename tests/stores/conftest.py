@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from palmyra_graph.testing import free_port, port_answers, wait_until
+from palmyra_graph.testing import free_port, port_answers, stop_process, wait_until
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 VIRTUOSO = shutil.which("virtuoso-t")
@@ -35,15 +35,6 @@ def _wait(process: subprocess.Popen[bytes], port: int, timeout: float) -> None:
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def oxigraph(location: Path, *, union: bool = True) -> Iterator[Server]:
     """An Oxigraph server on a free loopback port: with ``union``, its default graph is the
@@ -57,7 +48,7 @@ def oxigraph(location: Path, *, union: bool = True) -> Iterator[Server]:
         base = f"http://127.0.0.1:{port}"
         yield Server(base=base, query=f"{base}/query", store=f"{base}/store")
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @pytest.fixture
@@ -95,4 +86,4 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
         base = f"http://127.0.0.1:{http_port}"
         yield Server(base=base, query=f"{base}/sparql", store=f"{base}/sparql-graph-crud-auth")
     finally:
-        _stop(process)
+        stop_process(process)
