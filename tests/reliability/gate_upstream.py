@@ -1,6 +1,7 @@
 """A tiny WSGI app behind the gate in its tests, served by granian (``gate_upstream:app``).
 
 - ``/count``: how many other requests reached the app (one granian worker, so one counter);
+- ``/pid``: the server process that answered;
 - ``/echo``: what the app was given, as JSON: the client header, REMOTE_ADDR, the body's
   length and its first bytes, the query string;
 - ``/big?mb=N``: N MiB streamed in 64 KiB chunks (a huge result);
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +33,8 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
     query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
     if path == "/count":
         return _answer(start_response, str(_count).encode())
+    if path == "/pid":
+        return _answer(start_response, str(os.getpid()).encode())
     with _lock:
         _count = next(_seen)
     if path == "/big":

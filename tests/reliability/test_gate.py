@@ -283,6 +283,31 @@ def test_a_request_that_arrives_while_the_server_starts_waits_for_it(
         process.stop()
 
 
+def test_one_busy_client_is_served_by_every_server_process(sockets: Path) -> None:
+    # granian's processes share one listening socket and an upstream connection stays with
+    # the process that accepted it: kept for ever, one process took every request of a
+    # client (and, under load, of all of them) while the other stayed idle.
+    path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    server = GranianOnSocket(
+        "gate_upstream:app",
+        sockets / "two.sock",
+        options=["--workers", "2", "--blocking-threads", "1"],
+        env={"PYTHONPATH": path},
+    )
+    try:
+        with gate(server, upstream_requests=5) as process, connect(process.port) as sock:
+            pids = set()
+            with sock.makefile("rb") as stream:
+                for _ in range(200):
+                    sock.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
+                    status, _, body = read_response(stream)
+                    assert status == 200
+                    pids.add(body)
+        assert len(pids) == 2, pids
+    finally:
+        server.stop()
+
+
 def test_a_server_that_closes_without_answering_gives_502(tmp_path: Path) -> None:
     path = tmp_path / "rude.sock"
     with socket.socket(socket.AF_UNIX) as rude:

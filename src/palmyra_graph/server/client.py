@@ -183,9 +183,22 @@ class ClientConnection(asyncio.Protocol):
             if self.inflight or self._error is None:
                 self._close()
                 return
+        elif self._upstream_used_up():
+            self._drop_upstream()  # the next request connects anew, to any server process
         if len(self.inflight) < self.settings.max_pipelined:
             self._resume(_PIPELINE)
         self._finish_if_done()
+
+    def _upstream_used_up(self) -> bool:
+        """An upstream connection with nothing owed that has carried ``upstream_requests``
+        answers: granian's server processes share one listening socket and a connection stays
+        with the one that accepted it, so kept connections would leave the others idle."""
+        upstream = self.upstream
+        return (
+            upstream is not None
+            and not self.inflight
+            and upstream.answers >= self.settings.upstream_requests
+        )
 
     def upstream_lost(self, *, answering: bool) -> None:
         """The upstream closed without ending the answers owed (``answering``: mid-answer)."""

@@ -120,6 +120,9 @@ class GateSettings:
     max_pipelined: int = 16
     #: An upstream connection with no request for this long is closed (reopened on the next).
     upstream_idle_timeout: float = 1.0
+    #: An upstream connection is closed after this many answers (reopened on the next), so
+    #: that every server process gets a share of a busy client's requests.
+    upstream_requests: int = 100
     #: A request waits this long for the server processes to accept it (they may be
     #: starting: no socket yet, or a full backlog), then 503.
     upstream_wait: float = 10.0

@@ -34,6 +34,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._left = 0
         self._close_after = False
         self._started = False  # some of the current answer went to the client
+        self.answers = 0  # answers relayed whole on this connection
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -183,5 +184,6 @@ class UpstreamConnection(asyncio.Protocol):
     def _done(self) -> None:
         self._state = _R_HEAD
         self._started = False
+        self.answers += 1
         if self.client is not None:
             self.client.response_done(close=self._close_after)
