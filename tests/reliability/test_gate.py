@@ -71,15 +71,20 @@ def app_server(many_files: None, sockets: Path) -> Iterator[GranianOnSocket]:
 @pytest.fixture(scope="module")
 def tiny(sockets: Path) -> Iterator[GranianOnSocket]:
     """The counting, echoing app."""
-    path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
-    server = GranianOnSocket(
-        "gate_upstream:app",
-        sockets / "tiny.sock",
-        options=["--workers", "1", "--blocking-threads", "4"],
-        env={"PYTHONPATH": path},
-    )
+    server = tiny_app(sockets / "tiny.sock", workers=1, threads=4)
     yield server
     server.stop()
+
+
+def tiny_app(path: Path, *, workers: int, threads: int) -> GranianOnSocket:
+    """granian serving ``gate_upstream:app`` (this folder on its path) on ``path``."""
+    python_path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    return GranianOnSocket(
+        "gate_upstream:app",
+        path,
+        options=["--workers", str(workers), "--blocking-threads", str(threads)],
+        env={"PYTHONPATH": python_path},
+    )
 
 
 @contextmanager
@@ -287,13 +292,7 @@ def test_one_busy_client_is_served_by_every_server_process(sockets: Path) -> Non
     # granian's processes share one listening socket and an upstream connection stays with
     # the process that accepted it: kept for ever, one process took every request of a
     # client (and, under load, of all of them) while the other stayed idle.
-    path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
-    server = GranianOnSocket(
-        "gate_upstream:app",
-        sockets / "two.sock",
-        options=["--workers", "2", "--blocking-threads", "1"],
-        env={"PYTHONPATH": path},
-    )
+    server = tiny_app(sockets / "two.sock", workers=2, threads=1)
     try:
         with gate(server, upstream_requests=5) as process, connect(process.port) as sock:
             pids = set()

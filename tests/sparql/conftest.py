@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from palmyra_graph.testing import LiveServer
+from palmyra_graph.testing import CountingListener, LiveServer
 from palmyra_graph.web import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -47,3 +47,11 @@ def fixture_server() -> Iterator[LiveServer]:
     server = LiveServer("--data", str(DATA), "--data", str(VOCABULARY))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def counter() -> Iterator[CountingListener]:
+    """A loopback listener that counts the connections a query makes to it."""
+    listener = CountingListener(path="")
+    yield listener
+    listener.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
@@ -72,13 +71,6 @@ PIECES = [
     "PREFIX silent: <{url}>",
 ]
 texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map("".join)
-
-
-@pytest.fixture(scope="module")
-def counter() -> Iterator[CountingListener]:
-    listener = CountingListener(path="")
-    yield listener
-    listener.close()
 
 
 @pytest.fixture(scope="module")

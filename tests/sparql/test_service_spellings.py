@@ -11,7 +11,6 @@ encoding the service name is unbound"), so variables are only checked to be refu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import product
 from pathlib import Path
 
@@ -31,13 +30,6 @@ JOIN_DATA = """\
 <http://a/> <http://b/> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .
 <http://a/> <http://b/> "1"^^<http://www.w3.org/2001/XMLSchema#integer> <http://g/> .
 """
-
-
-@pytest.fixture(scope="module")
-def counter() -> Iterator[CountingListener]:
-    listener = CountingListener(path="")
-    yield listener
-    listener.close()
 
 
 @pytest.fixture(scope="module")

@@ -293,6 +293,20 @@ def _kind(raw: object) -> ResultKind:
     return "graph"
 
 
+def parse_result(data: bytes, fmt: ox.QueryResultsFormat | ox.RdfFormat) -> QueryResult:
+    """An answer that came serialized (from a remote endpoint, from a query worker) as the
+    embedded engine would give it: solutions or a boolean in a results format, triples in an
+    RDF format.
+
+    Raises:
+        SyntaxError: ``data`` does not parse as ``fmt``.
+    """
+    if isinstance(fmt, ox.RdfFormat):
+        return QueryResult(kind="graph", raw=as_triples(data, fmt))
+    raw = ox.parse_query_results(data, format=fmt)
+    return QueryResult(kind=_kind(raw), raw=raw)
+
+
 def as_triples(data: bytes, fmt: ox.RdfFormat) -> ox.QueryTriples:
     """Graph data as ``QueryTriples``, the type the embedded engine returns for CONSTRUCT (for
     answers that come serialized: from a remote endpoint, from a query worker)."""

@@ -33,7 +33,7 @@ import pyoxigraph as ox
 import requests
 
 from palmyra_graph.errors import QueryError, QueryTimeout, RemoteError
-from palmyra_graph.query.engine import Describing, QueryResult, as_triples
+from palmyra_graph.query.engine import Describing, QueryResult, parse_result
 from palmyra_graph.query.iri import is_absolute
 from palmyra_graph.query.text import QueryText, inspect
 
@@ -247,17 +247,13 @@ def media_type(response: requests.Response) -> str:
 
 def _parse(response: requests.Response, where: str) -> QueryResult:
     kind = media_type(response)
+    fmt = _RESULT_FORMATS.get(kind) or _GRAPH_FORMATS.get(kind)
+    if fmt is None:
+        raise RemoteError(f"the remote answered in an unexpected format {kind!r}", where=where)
     try:
-        if kind in _RESULT_FORMATS:
-            raw = ox.parse_query_results(response.content, format=_RESULT_FORMATS[kind])
-            if isinstance(raw, ox.QueryBoolean):
-                return QueryResult(kind="boolean", raw=raw)
-            return QueryResult(kind="solutions", raw=raw)
-        if kind in _GRAPH_FORMATS:
-            return QueryResult(kind="graph", raw=as_triples(response.content, _GRAPH_FORMATS[kind]))
+        return parse_result(response.content, fmt)
     except SyntaxError as exc:
         raise RemoteError(f"the remote's {kind} answer does not parse: {exc}", where=where) from exc
-    raise RemoteError(f"the remote answered in an unexpected format {kind!r}", where=where)
 
 
 def _solutions(result: QueryResult) -> ox.QuerySolutions:

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from palmyra_graph.query.engine import Describing, QueryResult, ResultKind, as_triples
+from palmyra_graph.query.engine import Describing, QueryResult, ResultKind, parse_result
 from palmyra_graph.workers.pool import QueryPool
 
 #: How each kind of answer travels from the worker.
@@ -76,11 +76,7 @@ class BrokerEngine(Describing):
         call = ("query", sparql, tuple(default_graphs), tuple(named_graphs), base)
         answer = self.pool.run(engine_job, call, client=self.client())
         kind: ResultKind = answer.meta
-        body = answer.body()
-        if kind == "graph":
-            return QueryResult(kind=kind, raw=as_triples(body, ox.RdfFormat.N_TRIPLES))
-        raw = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return QueryResult(kind=kind, raw=raw)
+        return parse_result(answer.body(), _WIRE[kind])
 
     def graph_names(self) -> list[str]:
         """The IRIs of the named graphs, sorted."""
