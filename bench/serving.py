@@ -195,9 +195,11 @@ def dump_writer(pid: int) -> tuple[float, float]:
 
 
 def _cmdline(process: Any) -> list[str]:
+    import psutil
+
     try:
         return list(process.cmdline())
-    except Exception:  # gone meanwhile
+    except psutil.Error:  # gone meanwhile
         return []
 
 

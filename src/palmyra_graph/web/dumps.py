@@ -66,6 +66,15 @@ def dump_key(config: Mapping[str, Any]) -> str:
     return request_key(__version__, fingerprint(config["DATA_FILES"]))
 
 
+def _key_of(app: Flask) -> str:
+    """The app's :func:`dump_key`, computed once: its files do not change while served (a
+    stat of every data file on each request otherwise, three times for a download)."""
+    key: str | None = app.extensions.get("palmyra.dump_key")
+    if key is None:
+        key = app.extensions["palmyra.dump_key"] = dump_key(app.config)
+    return key
+
+
 def dumps_dir(config: Mapping[str, Any]) -> Path:
     """``DUMPS_DIR``, or the user's cache directory when it is empty."""
     configured = config["DUMPS_DIR"]
@@ -81,7 +90,7 @@ def dump_of(app: Flask, fmt: Format) -> Path:
         OutputError: ``DUMPS_DIR`` cannot be written.
     """
     files = [Path(f) for f in app.config["DATA_FILES"]]
-    directory, key = dumps_dir(app.config), dump_key(app.config)
+    directory, key = dumps_dir(app.config), _key_of(app)
     return dumpfiles.dump_file(files, fmt, directory=directory, key=key)
 
 
@@ -97,7 +106,7 @@ def writer_command(config: Mapping[str, Any]) -> list[str]:
 def send_dump(app: Flask, fmt: Format) -> Response:
     """Stream the dump in ``fmt`` from its file, answering a conditional GET with 304."""
     path = dump_of(app, fmt)
-    etag = hashlib.sha256(f"{dump_key(app.config)}\0{fmt.media_type}".encode()).hexdigest()[:32]
+    etag = hashlib.sha256(f"{_key_of(app)}\0{fmt.media_type}".encode()).hexdigest()[:32]
     files = [Path(f) for f in app.config["DATA_FILES"]]
     response = send_file(
         path,
@@ -109,7 +118,6 @@ def send_dump(app: Flask, fmt: Format) -> Response:
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{dump_filename(fmt)}"'
     response.cache_control.public = True
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -136,7 +144,7 @@ def index() -> str:
     """An HTML list of the dumps, with their media types, graphs, and the sizes of those
     written: N-Quads and TriG hold every triple in a named graph, none in the default graph,
     and the page says so."""
-    directory, key = dumps_dir(current_app.config), dump_key(current_app.config)
+    directory, key = dumps_dir(current_app.config), _key_of(current_app)
     rows = [
         (fmt, dump_filename(fmt), dumpfiles.written(directory, key, fmt), fmt in QUAD_FORMATS)
         for fmt in formats.DUMP_FORMATS

@@ -38,7 +38,6 @@ def quality(suffix: str = "") -> Response:
         response = Response(text, status=404, content_type="text/plain; charset=utf-8")
     else:
         response = Response(_serialized(report, fmt), content_type=fmt.content_type)
-        response.headers["Access-Control-Allow-Origin"] = "*"
     return linked(response, _ROUTE, fmt, negotiated=not suffix)
 
 
