@@ -1,7 +1,8 @@
 """The questions rewritten for large graphs (issue 16) give the answers of their earlier forms
-(``tests/queries/original/NAME.rq``) on the bundled graph. Beside other offensives, the two
-that now ask about the offensive alone (publishers, single-source) answer for it alone while
-their whole-graph forms answer for every offensive; the others, the same questions written
+(``tests/queries/original/NAME.rq``) on the bundled graph. Beside other offensives, the three
+that now ask about the offensive alone, or its article (publishers, single-source,
+uncited-references), answer for it alone while their whole-graph forms answer for every
+offensive; the others, the same questions written
 for Oxigraph's planner, still answer as their originals do."""
 
 from __future__ import annotations
@@ -21,8 +22,18 @@ CHECKOUT = Path(__file__).resolve().parents[2]  # bench/ is not in the package
 
 ORIGINALS = sorted((Path(__file__).parent / "original").glob("*.rq"))
 IDS = [q.stem for q in ORIGINALS]
-#: Questions narrowed from the whole graph to the offensive (same answers on the bundled data).
-NARROWED = ("publishers", "single-source")
+#: Questions narrowed from the whole graph to the offensive or its article (same answers on
+#: the bundled data).
+NARROWED = ("publishers", "single-source", "uncited-references")
+
+OTHER_ARTICLE = """\
+@prefix pal: <https://w3id.org/palmyra/ontology#> .
+@prefix schema: <https://schema.org/> .
+<https://w3id.org/palmyra/source/other-article> a pal:Source .
+<https://w3id.org/palmyra/source/other-1> a pal:Reference ; pal:referenceNumber 1 ;
+    pal:inArticle <https://w3id.org/palmyra/source/other-article> ;
+    schema:headline "A reference of another article" .
+"""
 
 
 def solutions(engine: OxigraphEngine, query: Path) -> Counter[tuple[tuple[str, str], ...]]:
@@ -43,13 +54,16 @@ def bundled() -> OxigraphEngine:
 
 @pytest.fixture(scope="module")
 def with_others(tmp_path_factory: pytest.TempPathFactory) -> OxigraphEngine:
-    """The bundled graph beside 10^4 triples of synthetic offensives (bench/generate.py)."""
+    """The bundled graph beside 10^4 triples of synthetic offensives (bench/generate.py),
+    and another article with a reference nothing cites (every synthetic one is cited)."""
     sys.path.insert(0, str(CHECKOUT / "bench"))
     from generate import generate_file
 
-    synthetic = tmp_path_factory.mktemp("synthetic") / "synthetic.nt"
-    generate_file(synthetic, 10_000, seed=0)
-    return OxigraphEngine.from_files([*resources.default_data_files(), synthetic])
+    folder = tmp_path_factory.mktemp("synthetic")
+    generate_file(folder / "synthetic.nt", 10_000, seed=0)
+    (folder / "other-article.ttl").write_text(OTHER_ARTICLE, encoding="utf-8")
+    files = [folder / "synthetic.nt", folder / "other-article.ttl"]
+    return OxigraphEngine.from_files([*resources.default_data_files(), *files])
 
 
 def test_every_original_has_its_rewrite() -> None:
