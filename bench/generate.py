@@ -18,6 +18,7 @@ ends at a whole offensive: the triple count is the first whole offensive at or p
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import sys
 import time
@@ -273,6 +274,24 @@ def generate_file(path: Path, count: int, *, seed: int = 0) -> int:
     """Write a synthetic file (Turtle for ``.ttl``, else N-Triples); returns its triple count."""
     with path.open("w", encoding="utf-8") as stream:
         return write(stream, triples(count, seed=seed), turtle=path.suffix == ".ttl")
+
+
+#: Where generated files are kept between runs (see :func:`cached_file`).
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+def cached_file(count: int, *, seed: int = 0) -> Path:
+    """The synthetic N-Triples file of ``count`` triples, generated once into ``bench/.cache``.
+    Its name carries a digest of this generator's source, so a changed generator never
+    reuses a file an earlier version wrote (its output would be measured as this one's)."""
+    digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    path = CACHE / f"synthetic-{count}-seed{seed}-{digest}.nt"
+    if not path.exists():
+        CACHE.mkdir(exist_ok=True)
+        partial = path.with_suffix(".partial")
+        generate_file(partial, count, seed=seed)
+        partial.replace(path)  # complete or absent: a stopped run leaves no short file
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,10 +44,9 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-CACHE = HERE / ".cache"
 sys.path.insert(0, str(HERE))
 
-from generate import generate_file  # noqa: E402
+from generate import cached_file  # noqa: E402
 
 from palmyra_graph.graph import resources  # noqa: E402
 from palmyra_graph.testing import LiveServer, free_port, port_answers, wait_until  # noqa: E402
@@ -57,12 +56,8 @@ REPEATS = 5
 
 
 def synthetic_file(size: int) -> Path:
-    """The cached synthetic file of ``size`` triples (generated once)."""
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"synthetic-{size}.nt"
-    if not path.exists():
-        generate_file(path, size, seed=0)
-    return path
+    """The cached synthetic file of ``size`` triples (generated once per generator)."""
+    return cached_file(size, seed=0)
 
 
 def query_files() -> list[Path]:

@@ -43,6 +43,7 @@ import requests
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from generate import cached_file  # noqa: E402
 from loadgen import closed_loop, get_request  # noqa: E402
 from run import QUERIES, _memory_mb, oxigraph_memory, palmyra  # noqa: E402
 
@@ -55,13 +56,8 @@ QUICK = "ASK { ?s ?p ?o }"
 
 
 def synthetic(triples: int) -> Path:
-    """The synthetic data, generated once per size into bench/.cache."""
-    path = HERE / ".cache" / f"synthetic-{triples}.nt"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        generate = [sys.executable, str(HERE / "generate.py"), "--triples", str(triples)]
-        subprocess.run([*generate, "-o", str(path)], check=True)
-    return path
+    """The synthetic data, generated once per size (and generator) into bench/.cache."""
+    return cached_file(triples, seed=0)
 
 
 def ask(url: str, query: str, *, timeout: float = 60.0, source: str | None = None) -> int:
