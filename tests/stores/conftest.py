@@ -65,25 +65,48 @@ def oxigraph_either_way(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
         yield server
 
 
+#: Starts of Virtuoso tried before its tests fail: it exits (255) now and then on start when
+#: the machine is busy, or when a port chosen free was taken meanwhile.
+VIRTUOSO_STARTS = 3
+
+
 @pytest.fixture(scope="session")
 def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Virtuoso 7 from Debian, in a scratch database; skipped when it is not installed."""
     if not VIRTUOSO or not VIRTUOSO_INI.is_file():
         pytest.skip("virtuoso-opensource is not installed (apt-get install virtuoso-opensource)")
-    directory = tmp_path_factory.mktemp("virtuoso")
-    http_port, sql_port = free_port(), free_port()
+    failures = []
+    for _ in range(VIRTUOSO_STARTS):
+        directory = tmp_path_factory.mktemp("virtuoso")
+        http_port = free_port()
+        process = _start_virtuoso(directory, http_port)
+        try:
+            _wait(process, http_port, timeout=60)
+        except RuntimeError as failure:
+            stop_process(process)
+            log = directory / "virtuoso.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            failures.append(f"{failure}\n{tail}")
+            continue
+        try:
+            base = f"http://127.0.0.1:{http_port}"
+            yield Server(base=base, query=f"{base}/sparql", store=f"{base}/sparql-graph-crud-auth")
+        finally:
+            stop_process(process)
+        return
+    raise RuntimeError(
+        f"Virtuoso did not start in {VIRTUOSO_STARTS} tries:\n" + "\n".join(failures)
+    )
+
+
+def _start_virtuoso(directory: Path, http_port: int) -> subprocess.Popen[bytes]:
+    """Virtuoso on ``http_port`` (and a free SQL port) with its database in ``directory``."""
     ini = VIRTUOSO_INI.read_text(encoding="utf-8")
     ini = ini.replace("/var/lib/virtuoso-opensource-7/db/", f"{directory}/")
-    ini = ini.replace("ServerPort               = 1111", f"ServerPort = {sql_port}")
+    ini = ini.replace("ServerPort               = 1111", f"ServerPort = {free_port()}")
     ini = ini.replace("ServerPort                  = 8890", f"ServerPort = {http_port}")
     (directory / "virtuoso.ini").write_text(ini, encoding="utf-8")
     command = [VIRTUOSO, "+configfile", str(directory / "virtuoso.ini"), "+foreground"]
-    process = subprocess.Popen(
+    return subprocess.Popen(
         command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    try:
-        _wait(process, http_port, timeout=60)
-        base = f"http://127.0.0.1:{http_port}"
-        yield Server(base=base, query=f"{base}/sparql", store=f"{base}/sparql-graph-crud-auth")
-    finally:
-        stop_process(process)
