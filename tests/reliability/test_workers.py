@@ -94,13 +94,15 @@ def test_clients_that_hang_up_right_after_their_answers_never_stall_the_broker(
     # Regression: a client that read its error and hung up before the worker's "done" was
     # read made the broker take that message early; the worker's event of the same poll then
     # read an empty channel, blocking, and every query after it timed out.
-    started = time.monotonic()
+    slowest = 0.0
     for _ in range(1500):
+        started = time.monotonic()
         with pytest.raises(QueryError, match="syntax error"):
             pool.run(count_job, "SELECT WHERE {")
+        slowest = max(slowest, time.monotonic() - started)
     answer = pool.run(count_job, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     assert b'"value":"200"' in answer.body()
-    assert time.monotonic() - started < pool.timeout  # no query waited for its budget
+    assert slowest < pool.timeout  # none waited for its budget (a stalled broker's mark)
 
 
 def test_a_failure_half_way_through_an_answer_ends_it_short_and_the_next_query_is_answered(
