@@ -170,8 +170,9 @@ class Broker(EventLoop):
         job = _Job(conn=conn, order=order, arrived=now, deadline=now + self.settings.timeout)
         self.waiting.setdefault(order.client, deque()).append(job)
         self.watch(conn.fileno(), _RDHUP, partial(self._client_left, job))
-        self.later(job.deadline, job)
         self._dispatch()
+        if job.ticket is None:  # it waits for a worker (a started job has its own timer)
+            self.later(job.deadline, job)
 
     def _client_left(self, job: _Job) -> None:
         worker = self._worker_of(job)

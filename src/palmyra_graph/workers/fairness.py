@@ -15,6 +15,7 @@ forgotten.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 from collections import deque
@@ -47,8 +48,10 @@ class _Usage:
     running: dict[int, float] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=4096)
 def client_key(address: str) -> str:
-    """The key a client is counted by: the address, or its /64 for IPv6."""
+    """The key a client is counted by: the address, or its /64 for IPv6 (remembered for the
+    last 4,096 addresses: it is read several times for every query)."""
     try:
         ip = ipaddress.ip_address(address.strip("[]"))
     except ValueError:
