@@ -154,7 +154,7 @@ def _options(table: dict[str, tuple[str, Any, str | None, str]], defaults: Any) 
     show_default=True,
     type=click.IntRange(1, 64),
     envvar="PALMYRA_WORKERS",
-    help="Server processes (each holds the graph for its pages).",
+    help="Server processes (with --query-workers 0, each holds the graph itself).",
 )
 @click.option(
     "--threads",
