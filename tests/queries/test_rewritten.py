@@ -1,8 +1,8 @@
 """The questions rewritten for large graphs (issue 16) give the answers of their earlier forms
 (``tests/queries/original/NAME.rq``) on the bundled graph. Beside other offensives, the three
-that now ask about the offensive alone, or its article (publishers, single-source,
-uncited-references), answer for it alone while their whole-graph forms answer for every
-offensive; the others, the same questions written
+that now start from the article's list of references (publishers, single-source,
+uncited-references) answer for it alone while their whole-graph forms answer for every
+offensive and article; the others, the same questions written
 for Oxigraph's planner, still answer as their originals do."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ CHECKOUT = Path(__file__).resolve().parents[2]  # bench/ is not in the package
 
 ORIGINALS = sorted((Path(__file__).parent / "original").glob("*.rq"))
 IDS = [q.stem for q in ORIGINALS]
-#: Questions narrowed from the whole graph to the offensive or its article (same answers on
-#: the bundled data).
+#: Questions narrowed from the whole graph to the article's references (same answers on the
+#: bundled data).
 NARROWED = ("publishers", "single-source", "uncited-references")
 
 OTHER_ARTICLE = """\
