@@ -31,6 +31,7 @@ from typing import TextIO
 from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
+from palmyra_graph.graph import claims, namespaces
 from palmyra_graph.graph.claims import claim_iri
 from palmyra_graph.graph.namespaces import FIGURE, ID, PAL, PAV, PREFIXES, SCHEMA, SOURCE
 
@@ -282,10 +283,13 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 
 def cached_file(count: int, *, seed: int = 0) -> Path:
     """The synthetic N-Triples file of ``count`` triples, generated once into ``bench/.cache``.
-    Its name carries a digest of this generator's source, so a changed generator never
-    reuses a file an earlier version wrote (its output would be measured as this one's)."""
-    digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
-    path = CACHE / f"synthetic-{count}-seed{seed}-{digest}.nt"
+    Its name carries a digest of this generator's source and of the package modules that
+    shape its output (claim IRIs, namespaces), so a changed generator never reuses a file an
+    earlier version wrote (its output would be measured as this one's)."""
+    digest = hashlib.sha256()
+    for module in (__file__, claims.__file__, namespaces.__file__):
+        digest.update(Path(module).read_bytes())
+    path = CACHE / f"synthetic-{count}-seed{seed}-{digest.hexdigest()[:12]}.nt"
     if not path.exists():
         CACHE.mkdir(exist_ok=True)
         partial = path.with_suffix(".partial")
