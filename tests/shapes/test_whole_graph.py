@@ -5,6 +5,7 @@ each constraint once per focus node."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -157,3 +158,19 @@ def test_aggregates_run_whole_only_when_grouped_by_this() -> None:
     assert not runs_whole(by_other, PREFIXES)
     not_projected = "SELECT ?value WHERE { $this pal:p ?value }"
     assert not runs_whole(not_projected, PREFIXES)
+
+
+def test_validation_leaves_no_engine_results_for_another_thread_to_free() -> None:
+    # pyoxigraph's query results may only be freed on the thread that made them; left in
+    # pySHACL's reference cycles, a server thread's garbage collection later freed them:
+    # an error each ("unsendable, but is being dropped on another thread") and a leak.
+    gc.collect()
+    validate()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        left = sorted({type(o).__name__ for o in gc.garbage if type(o).__module__ == "pyoxigraph"})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []

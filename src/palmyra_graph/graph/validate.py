@@ -18,6 +18,7 @@ about the article's sources that the data records faithfully.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import time
@@ -220,6 +221,11 @@ def _run_shacl(data: ox.Store, shapes: rdflib.Graph) -> rdflib.Graph:
             )
     except (ReportableRuntimeError, ShapeLoadError) as error:
         raise ShapeError(f"the shapes cannot be used: {error}") from error
+    finally:
+        # pySHACL leaves its data graph in reference cycles that hold pyoxigraph query
+        # results, which may only be freed on the thread that made them: collected later by
+        # a server thread, each is an error and a leak. Collect them here, on this thread.
+        gc.collect()
     if isinstance(report_graph, ValidationFailure):  # pySHACL returns some shape errors
         raise ShapeError(f"the shapes cannot be used: {report_graph}")
     for prefix, namespace in {**PREFIXES, "palsh": str(SHAPES)}.items():
