@@ -6,7 +6,9 @@ data, so the ``queries/*.rq`` questions keep their answers), three back ends:
 - ``memory``: the in-memory store (``loader.load``), as ``serve --data`` uses it;
 - ``disk``: ``load --store`` (bulk load), then opened read-only as ``serve --store`` does;
   also the time until ``serve --store`` listens (start-up should not grow with size);
-- ``server``: an Oxigraph server on loopback, filled by ``push`` (GSP), queried over HTTP.
+- ``server``: an Oxigraph server on loopback, filled by ``push`` (GSP), queried over HTTP;
+- ``server-bulk`` (not by default): the same server on a store filled by its own bulk loader
+  (``oxigraph load``), for sizes where ``push``'s one transaction takes too long (10^7).
 
 Each back end runs in its own process; peak memory is the largest resident set and the
 largest proportional set size (PSS: shared pages divided among the processes that map them;
@@ -172,7 +174,52 @@ def _wait_for_port(port: int, timeout: float = 30) -> None:
     wait_until(lambda: port_answers(port), what=f"oxigraph on port {port}", timeout=timeout)
 
 
-RUNNERS = {"memory": run_memory, "disk": run_disk, "server": run_server}
+def run_server_bulk(files: list[Path]) -> dict[str, Any]:
+    """Oxigraph's server on a store its own bulk loader filled (``oxigraph load``, each file
+    into the graph ``push`` would name, as a user of the peer would load a large dump), then
+    queried over HTTP like ``server``; peak memory is the server's, while it answers."""
+    from palmyra_graph.graph.loader import graph_name
+    from palmyra_graph.query.remote import RemoteEngine
+    from palmyra_graph.query.store import size_on_disk
+
+    oxigraph = str(Path(sys.executable).parent / "oxigraph")
+    with tempfile.TemporaryDirectory(prefix="growth-server-bulk-") as tmp:
+        started = time.perf_counter()
+        for path in files:
+            load = [oxigraph, "load", "--location", tmp, "--file", str(path)]
+            subprocess.run([*load, "--graph", graph_name(path)], check=True, capture_output=True)
+        loaded = time.perf_counter() - started
+        port = free_port()
+        server = subprocess.Popen(
+            [oxigraph, "serve-read-only", "--location", tmp,
+             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        sampler = PeakSampler(server.pid).start()
+        try:
+            _wait_for_port(port)
+            engine = RemoteEngine(f"http://127.0.0.1:{port}/query", timeout=600)
+            lat = latencies(lambda q: _drain(engine.query(q).raw))
+            disk = size_on_disk(Path(tmp)) / 1e6
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            sampler.stop()
+        return {
+            "load_s": loaded,
+            "disk_mb": disk,
+            **lat,
+            "server_peak_mb": sampler.peak_mb,
+            "server_pss_mb": sampler.pss_mb,
+        }
+
+
+RUNNERS = {
+    "memory": run_memory,
+    "disk": run_disk,
+    "server": run_server,
+    "server-bulk": run_server_bulk,
+}
 
 
 # --- validation time per size -------------------------------------------------------
@@ -269,7 +316,7 @@ def measure(backend: str, size: int) -> dict[str, Any]:
         raise RuntimeError(f"{backend} at {size} failed with exit {child.returncode}")
     figures: dict[str, Any] = json.loads(out)
     figures.update(backend=backend, size=size, peak_mb=sampler.peak_mb, pss_mb=sampler.pss_mb)
-    if backend == "server":  # the client's memory is not the store's: report the server's
+    if backend.startswith("server"):  # the client's memory is not the store's: the server's
         figures["client_peak_mb"] = figures["peak_mb"]
         figures["peak_mb"] = figures.pop("server_peak_mb")
         figures["pss_mb"] = figures.pop("server_pss_mb")
@@ -315,7 +362,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ]
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     for ax, (key, title) in zip(axes.flat, panels, strict=True):
-        for backend in BACKENDS:
+        for backend in dict.fromkeys(r["backend"] for r in rows):
             points = [
                 (r["triples"], r[key]) for r in rows if r["backend"] == backend and r[key] > 0
             ]
