@@ -38,3 +38,21 @@ def test_synthetic_articles_repeat_reference_numbers(generate: ModuleType) -> No
     """The case the per-article rule is for: reference 1 in every synthetic article."""
     numbers = [o for _s, p, o in generate.triples(3000) if p == PAL.referenceNumber]
     assert len(numbers) > len(set(numbers)) > 1
+
+
+def test_a_cached_file_is_reused_only_by_the_generator_that_wrote_it(
+    generate: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: a file cached by a generator from before the synthetic articles was
+    # measured as this one's output (validate found 570,024 violations at 10^5).
+    monkeypatch.setattr(generate, "CACHE", tmp_path / "cache")
+    first = generate.cached_file(500, seed=3)
+    assert first.read_bytes() == generate.cached_file(500, seed=3).read_bytes()
+    assert first.stat().st_mtime_ns == generate.cached_file(500, seed=3).stat().st_mtime_ns
+    changed = tmp_path / "generate.py"
+    changed.write_text(GENERATE.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    monkeypatch.setattr(generate, "__file__", str(changed))
+    second = generate.cached_file(500, seed=3)
+    assert second != first and second.exists() and first.exists()
+    assert generate.cached_file(500, seed=4) not in (first, second)
+    assert not list((tmp_path / "cache").glob("*.partial"))
