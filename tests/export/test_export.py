@@ -115,6 +115,22 @@ def test_jsonld_reads_the_same_in_an_independent_parser(files: tuple[Path, ...])
     assert isomorphic(_parse(ntriples or b"", "nt"), _reference(files))
 
 
+@pytest.mark.parametrize("name", sorted(TRIPLE_FORMATS))
+def test_literals_with_unicode_line_breaks_export_whole(name: str, tmp_path: Path) -> None:
+    # Canonical N-Triples leaves U+0085, U+2028 and U+2029 unescaped; the JSON-LD writer
+    # once split its input at them (str.splitlines) and failed on the broken lines.
+    data = tmp_path / "breaks.ttl"
+    data.write_text(
+        '<https://example.org/s> <https://example.org/p> "one\u2028two\u2029three\u0085four" ;\n'
+        '    <https://example.org/q> "five\u2028six"@en .\n',
+        encoding="utf-8",
+    )
+    exported = export_files([data], export_format(name))
+    parsed = _parse(exported, TRIPLE_FORMATS[name])
+    assert len(parsed) == 2
+    assert isomorphic(parsed, _reference((data,)))
+
+
 def test_export_keeps_the_literal_datatypes_the_store_normalises() -> None:
     # Oxigraph's store turns "283"^^xsd:nonNegativeInteger into xsd:integer (oxigraph#526);
     # the export reads the files, so the datatype the data wrote survives.

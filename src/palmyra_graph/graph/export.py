@@ -85,6 +85,7 @@ def export_files(files: Sequence[Path | str], fmt: Format) -> bytes:
         quads = ox.parse(lines.nquads(graphs, by_graph=True), format=ox.RdfFormat.N_QUADS)
         return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=_TRIG_PREFIXES) or b""
     ntriples = lines.merged(graphs)
+    del graphs  # every graph's set of lines: as large as the output, not needed past here
     if fmt == formats.NTRIPLES:
         return ntriples
     if fmt == formats.JSONLD:

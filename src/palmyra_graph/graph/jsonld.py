@@ -20,8 +20,9 @@ same graph gives the same bytes. rdf:first/rdf:rest lists stay as nodes (no ``@l
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -108,31 +109,40 @@ def _is_prefix(value: object) -> bool:
     return isinstance(value, str) and value.endswith(_GEN_DELIMS)
 
 
-def nodes(ntriples: str, compactor: Compactor) -> list[dict[str, Any]]:
-    """One node object per subject of the N-Triples lines, in the order the subjects first
-    appear, each value in the order of its line."""
-    by_subject: dict[str, dict[str, list[Any]]] = {}
-    for line in ntriples.splitlines():
-        subject, predicate, value = line[:-2].split(" ", 2)  # "<s> <p> o ."
+def nodes(ntriples: bytes, compactor: Compactor) -> Iterator[dict[str, Any]]:
+    """One node object per run of lines with the same subject, in the order of the lines,
+    each value in the order of its line. Sorted canonical N-Triples hold each subject's
+    lines together, so each node is complete when the next subject's first line comes; read
+    line by line, neither the text nor all the nodes are held at once."""
+    subject, node = None, {}
+    for raw in io.BytesIO(ntriples):
+        line = raw.decode("utf-8").rstrip("\n")
+        if not line:
+            continue
+        this, predicate, value = line[:-2].split(" ", 2)  # "<s> <p> o ."
+        if this != subject:
+            if subject is not None:
+                yield _node(compactor, subject, node)
+            subject, node = this, {}
         key, compacted = compactor.entry(predicate[1:-1], value)
-        node = by_subject.get(subject)
-        if node is None:
-            node = by_subject[subject] = {}
         node.setdefault(key, []).append(compacted)
-    return [
-        {"@id": compactor.node_id(subject)}
-        | {key: values[0] if len(values) == 1 else values for key, values in node.items()}
-        for subject, node in by_subject.items()
-    ]
+    if subject is not None:
+        yield _node(compactor, subject, node)
+
+
+def _node(compactor: Compactor, subject: str, node: dict[str, list[Any]]) -> dict[str, Any]:
+    return {"@id": compactor.node_id(subject)} | {
+        key: values[0] if len(values) == 1 else values for key, values in node.items()
+    }
 
 
 def document(ntriples: bytes, context: Mapping[str, Any]) -> bytes:
     """A JSON-LD document of canonical N-Triples (in the order to write them): the context
     embedded, then ``@graph`` with one node object a line (keys sorted)."""
-    graph = nodes(ntriples.decode("utf-8"), Compactor(context))
     head = json.dumps({"@context": context}, indent=2, sort_keys=True, ensure_ascii=False)
     lines = ",\n".join(
-        "    " + json.dumps(node, sort_keys=True, ensure_ascii=False) for node in graph
+        "    " + json.dumps(node, sort_keys=True, ensure_ascii=False)
+        for node in nodes(ntriples, Compactor(context))
     )
-    body = f'  "@graph": [\n{lines}\n  ]\n' if graph else '  "@graph": []\n'
+    body = f'  "@graph": [\n{lines}\n  ]\n' if lines else '  "@graph": []\n'
     return (head[:-2] + ",\n" + body + "}\n").encode("utf-8")

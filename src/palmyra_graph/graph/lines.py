@@ -112,7 +112,8 @@ def quad_line(line: bytes, key: GraphKey) -> bytes:
 def merged(lines: Lines) -> bytes:
     """The N-Triples of the merge of every graph: each distinct line once, sorted."""
     distinct = set().union(*lines.values()) if lines else set()
-    return b"".join(line + b"\n" for line in sorted(distinct))
+    # Joined as they are, ended by the empty last item: no second copy of every line.
+    return b"\n".join([*sorted(distinct), b""])
 
 
 def nquads(lines: Lines, *, by_graph: bool = False) -> bytes:
