@@ -114,7 +114,8 @@ def nodes(ntriples: bytes, compactor: Compactor) -> Iterator[dict[str, Any]]:
     each value in the order of its line. Sorted canonical N-Triples hold each subject's
     lines together, so each node is complete when the next subject's first line comes; read
     line by line, neither the text nor all the nodes are held at once."""
-    subject, node = None, {}
+    subject: str | None = None
+    node: dict[str, list[Any]] = {}
     for raw in io.BytesIO(ntriples):
         line = raw.decode("utf-8").rstrip("\n")
         if not line:
