@@ -15,7 +15,10 @@ export must give back what the files say.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import heapq
+import io
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -120,8 +123,16 @@ def nquads(lines: Lines, *, by_graph: bool = False) -> bytes:
     """The N-Quads of every graph: sorted lines, or graph by graph in :func:`graph_lines`
     order, each graph's lines sorted (``by_graph``, for a writer that groups consecutive
     quads of one graph)."""
-    if by_graph:
-        return b"".join(
-            quad_line(line, key) for key, graph in lines.items() for line in sorted(graph)
-        )
-    return b"".join(sorted(quad_line(line, key) for key, graph in lines.items() for line in graph))
+    runs = [_quad_lines(sorted(graph), key) for key, graph in lines.items()]
+    # Within a graph, sorting its lines sorts its quad lines (they differ before the graph
+    # term), so merging the graphs' runs sorts them all. Written as they come: no list of
+    # every quad line beside the output.
+    out = io.BytesIO()
+    for quad in itertools.chain(*runs) if by_graph else heapq.merge(*runs):
+        out.write(quad)
+    return out.getvalue()
+
+
+def _quad_lines(ordered: list[bytes], key: GraphKey) -> Iterator[bytes]:
+    for line in ordered:
+        yield quad_line(line, key)
