@@ -134,44 +134,18 @@ def serve_startup(directory: Path) -> float:
     return elapsed
 
 
+OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")
+
+
 def run_server(files: list[Path]) -> dict[str, Any]:
     from palmyra_graph.query.push import push, staged
-    from palmyra_graph.query.remote import RemoteEngine
-    from palmyra_graph.query.store import size_on_disk
+
+    def fill(base: str) -> None:
+        with staged(files) as parts:
+            push(parts, to=f"{base}/store")
 
     with tempfile.TemporaryDirectory(prefix="growth-server-") as tmp:
-        port = free_port()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "oxigraph"), "serve", "--location", tmp,
-             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        sampler = PeakSampler(server.pid).start()
-        try:
-            _wait_for_port(port)
-            base = f"http://127.0.0.1:{port}"
-            started = time.perf_counter()
-            with staged(files) as parts:
-                push(parts, to=f"{base}/store")
-            load = time.perf_counter() - started
-            engine = RemoteEngine(f"{base}/query", timeout=600)
-            lat = latencies(lambda q: _drain(engine.query(q).raw))
-            disk = size_on_disk(Path(tmp)) / 1e6
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            sampler.stop()
-        return {
-            "load_s": load,
-            "disk_mb": disk,
-            **lat,
-            "server_peak_mb": sampler.peak_mb,
-            "server_pss_mb": sampler.pss_mb,
-        }
-
-
-def _wait_for_port(port: int, timeout: float = 30) -> None:
-    wait_until(lambda: port_answers(port), what=f"oxigraph on port {port}", timeout=timeout)
+        return _on_oxigraph_server("serve", tmp, fill)
 
 
 def run_server_bulk(files: list[Path]) -> dict[str, Any]:
@@ -179,39 +153,56 @@ def run_server_bulk(files: list[Path]) -> dict[str, Any]:
     into the graph ``push`` would name, as a user of the peer would load a large dump), then
     queried over HTTP like ``server``; peak memory is the server's, while it answers."""
     from palmyra_graph.graph.loader import graph_name
-    from palmyra_graph.query.remote import RemoteEngine
-    from palmyra_graph.query.store import size_on_disk
 
-    oxigraph = str(Path(sys.executable).parent / "oxigraph")
     with tempfile.TemporaryDirectory(prefix="growth-server-bulk-") as tmp:
         started = time.perf_counter()
         for path in files:
-            load = [oxigraph, "load", "--location", tmp, "--file", str(path)]
+            load = [OXIGRAPH, "load", "--location", tmp, "--file", str(path)]
             subprocess.run([*load, "--graph", graph_name(path)], check=True, capture_output=True)
         loaded = time.perf_counter() - started
-        port = free_port()
-        server = subprocess.Popen(
-            [oxigraph, "serve-read-only", "--location", tmp,
-             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        sampler = PeakSampler(server.pid).start()
-        try:
-            _wait_for_port(port)
-            engine = RemoteEngine(f"http://127.0.0.1:{port}/query", timeout=600)
-            lat = latencies(lambda q: _drain(engine.query(q).raw))
-            disk = size_on_disk(Path(tmp)) / 1e6
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            sampler.stop()
-        return {
-            "load_s": loaded,
-            "disk_mb": disk,
-            **lat,
-            "server_peak_mb": sampler.peak_mb,
-            "server_pss_mb": sampler.pss_mb,
-        }
+        return {**_on_oxigraph_server("serve-read-only", tmp, None), "load_s": loaded}
+
+
+def _on_oxigraph_server(
+    mode: str, location: str, fill: Callable[[str], None] | None
+) -> dict[str, Any]:
+    """``oxigraph MODE`` on ``location``: filled through its base URL by ``fill`` (timed, as
+    ``load_s``), then each question timed over HTTP; the server's own peak memory."""
+    from palmyra_graph.query.remote import RemoteEngine
+    from palmyra_graph.query.store import size_on_disk
+
+    port = free_port()
+    server = subprocess.Popen(
+        [OXIGRAPH, mode, "--location", location, "--bind", f"127.0.0.1:{port}",
+         "--union-default-graph"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    sampler = PeakSampler(server.pid).start()
+    try:
+        _wait_for_port(port)
+        base = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        if fill is not None:
+            fill(base)
+        load = time.perf_counter() - started
+        engine = RemoteEngine(f"{base}/query", timeout=600)
+        lat = latencies(lambda q: _drain(engine.query(q).raw))
+        disk = size_on_disk(Path(location)) / 1e6
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        sampler.stop()
+    return {
+        "load_s": load,
+        "disk_mb": disk,
+        **lat,
+        "server_peak_mb": sampler.peak_mb,
+        "server_pss_mb": sampler.pss_mb,
+    }
+
+
+def _wait_for_port(port: int, timeout: float = 30) -> None:
+    wait_until(lambda: port_answers(port), what=f"oxigraph on port {port}", timeout=timeout)
 
 
 RUNNERS = {
