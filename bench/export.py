@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
-from growth import synthetic_file  # noqa: E402
+from generate import cached_file  # noqa: E402
 
 from palmyra_graph.graph import formats, resources  # noqa: E402
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         files = [Path(f) for f in args.files]
         print(json.dumps(one(*args.one, args.repeats, files)))
         return 0
-    synthetic = synthetic_file(args.size)
+    synthetic = cached_file(args.size)
     files = [*resources.default_data_files(), synthetic]
     rows = []
     for fmt in formats.DUMP_FORMATS:

@@ -57,11 +57,6 @@ BACKENDS = ("memory", "disk", "server")
 REPEATS = 5
 
 
-def synthetic_file(size: int) -> Path:
-    """The cached synthetic file of ``size`` triples (generated once per generator)."""
-    return cached_file(size, seed=0)
-
-
 def query_files() -> list[Path]:
     """The questions to time, less those named in GROWTH_SKIP (``--skip``; passed to the
     per-back-end processes through the environment)."""
@@ -237,7 +232,7 @@ def report_validation(sizes: list[int]) -> None:
     rows = []
     for size in sizes:
         row = measure("validate", size)
-        row["triples"] = _line_count(synthetic_file(size)) + _bundled_triples()
+        row["triples"] = _line_count(cached_file(size)) + _bundled_triples()
         rows.append(row)
     lines = [
         "| triples | SHACL s | validate() s, load and report included | peak MB | violations |",
@@ -296,7 +291,7 @@ class PeakSampler:
 
 def measure(backend: str, size: int) -> dict[str, Any]:
     """Run one back end on one size in a child process; returns its figures."""
-    synthetic = synthetic_file(size)
+    synthetic = cached_file(size)
     files = [str(p) for p in [*resources.default_data_files(), synthetic]]
     command = [sys.executable, __file__, "--one", backend, *files]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -390,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes or [10**4, 10**5, 10**6]:
         for backend in args.backends.split(","):
             row = measure(backend, size)
-            row["triples"] = _line_count(synthetic_file(size)) + _bundled_triples()
+            row["triples"] = _line_count(cached_file(size)) + _bundled_triples()
             row["median_ms"] = statistics.median(row["latency_ms"].values())
             rows.append(row)
             print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)

@@ -55,11 +55,6 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z . ?d ?
 QUICK = "ASK { ?s ?p ?o }"
 
 
-def synthetic(triples: int) -> Path:
-    """The synthetic data, generated once per size (and generator) into bench/.cache."""
-    return cached_file(triples, seed=0)
-
-
 def ask(url: str, query: str, *, timeout: float = 60.0, source: str | None = None) -> int:
     """One GET of ``query``; its status."""
     session = requests.Session()
@@ -307,7 +302,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    data = synthetic(args.triples)
+    data = cached_file(args.triples)
     files = [*default_data_files(), data]
     lookups = distinct_lookups(data, 40_000)
     with tempfile.TemporaryDirectory(prefix="serving-dumps-") as dumps:  # written anew
