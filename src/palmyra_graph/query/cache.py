@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 
@@ -69,30 +69,19 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def keeping(
-        self,
-        key: str,
-        content_type: str,
-        chunks: Iterable[bytes],
-        *,
-        close: Callable[[], None] | None = None,
-    ) -> Iterator[bytes]:
+    def keeping(self, key: str, content_type: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """Pass ``chunks`` on, and store their whole once the last one has gone out (not if
         they stop early, fail, or outgrow an entry)."""
         parts: list[bytes] = []
         size, keep = 0, bool(self.max_bytes)
-        try:
-            for chunk in chunks:
+        for chunk in chunks:
+            if keep:
+                size += len(chunk)
+                keep = size <= self.max_entry
                 if keep:
-                    size += len(chunk)
-                    keep = size <= self.max_entry
-                    if keep:
-                        parts.append(chunk)
-                    else:
-                        parts.clear()
-                yield chunk
-        finally:
-            if close is not None:
-                close()
+                    parts.append(chunk)
+                else:
+                    parts.clear()
+            yield chunk
         if keep:
             self.put(key, content_type, b"".join(parts))

@@ -101,8 +101,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pool = query_pool(app.config)
     app.extensions["palmyra.pool"] = pool
     app.extensions["palmyra.engine"] = _engine(app.config, pool)
-    app.extensions["palmyra.cache"] = AnswerCache(int(app.config["CACHE_BYTES"]))
-    app.extensions["palmyra.fingerprint"] = graph_fingerprint(app.config)
+    fingerprint = graph_fingerprint(app.config)
+    app.extensions["palmyra.fingerprint"] = fingerprint
+    # Answers are kept only for a graph that cannot change while it is served.
+    app.extensions["palmyra.cache"] = AnswerCache(
+        int(app.config["CACHE_BYTES"]) if fingerprint else 0
+    )
     _register_blueprints(app)
     app.before_request(_relative_redirect)
     app.register_error_handler(PalmyraError, _palmyra_error)

@@ -113,17 +113,16 @@ def _answer(job: QueryJob, *, federated: bool) -> Response:
     fingerprint, cache = fingerprint_of(current_app), cache_of(current_app)
     headers = dict(_VARY)
     if fingerprint and request.method in ("GET", "HEAD"):
-        headers["ETag"] = f'W/"{request_key(fingerprint, key)[:32]}"'
+        etag = request_key(fingerprint, key)[:32]
+        headers["ETag"] = f'W/"{etag}"'
         headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
-        if etag_matches(request.headers.get("If-None-Match"), headers["ETag"]):
+        if request.if_none_match.contains_weak(etag):  # RFC 9110 §13.1.2, "*" included
             return Response(status=304, headers=headers)
-    hit = cache.get(key) if fingerprint else None
+    hit = cache.get(key)  # an empty cache where the graph may change (no fingerprint)
     if hit is not None:
         return _sent(hit.content_type, [hit.body], headers)
     content_type, chunks, close = _evaluate(job, federated=federated)
-    if fingerprint:
-        chunks, close = cache.keeping(key, content_type, chunks, close=close), None
-    return _sent(content_type, chunks, headers, close=close)
+    return _sent(content_type, cache.keeping(key, content_type, chunks), headers, close=close)
 
 
 def _evaluate(
@@ -158,16 +157,6 @@ def _sent(
     if close is not None:
         response.call_on_close(close)
     return response
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header names ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    wanted = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
 def _job(operation: SparqlRequest, *, form: str | None, base: str) -> QueryJob:
