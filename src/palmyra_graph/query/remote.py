@@ -35,7 +35,8 @@ import requests
 from palmyra_graph.errors import QueryError, QueryTimeout, RemoteError
 from palmyra_graph.query.engine import Describing, QueryResult, parse_result
 from palmyra_graph.query.iri import is_absolute
-from palmyra_graph.query.text import QueryText, inspect
+from palmyra_graph.query.lexer import lex
+from palmyra_graph.query.text import QueryText, read_head
 
 #: What we ask for: SPARQL JSON for SELECT/ASK, N-Triples for CONSTRUCT/DESCRIBE, each alone
 #: when the query's form is known (Virtuoso answers a CONSTRUCT in SPARQL JSON, as a table of
@@ -114,8 +115,10 @@ class RemoteEngine(Describing):
             RemoteError: the endpoint is unreachable, refused access, failed, or answered
                 in a format we cannot read.
         """
-        info = inspect(sparql, base=base)
-        sparql = _with_base(sparql, info, base)
+        lexed = lex(sparql)
+        info = read_head(lexed, base=base)
+        if base is not None and not _own_base_suffices(read_head(lexed), info):
+            sparql = f"BASE <{base}>\n{sparql}"
         if self.graphs is None:
             return self._send(sparql, info.form, default_graphs, named_graphs)
         given = bool(default_graphs or named_graphs)
@@ -193,15 +196,10 @@ class RemoteEngine(Describing):
         return response
 
 
-def _with_base(sparql: str, info: QueryText, base: str | None) -> str:
-    """``sparql`` with ``BASE <base>`` first, unless its own prologue declares an absolute
-    BASE before any relative IRI (so ``base`` would change nothing)."""
-    if base is None:
-        return sparql
-    own = inspect(sparql)
-    if own.base is not None and is_absolute(own.base) and own.prefixes == info.prefixes:
-        return sparql
-    return f"BASE <{base}>\n{sparql}"
+def _own_base_suffices(own: QueryText, info: QueryText) -> bool:
+    """Whether the query's own prologue (``own``, read without a base) declares an absolute
+    BASE before any relative IRI, so that a base given for it (``info``) changes nothing."""
+    return own.base is not None and is_absolute(own.base) and own.prefixes == info.prefixes
 
 
 def failure_reason(exc: requests.RequestException) -> str:
