@@ -24,13 +24,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from palmyra_graph.errors import LoadError
-from palmyra_graph.graph.loader import graph_name, rdf_format
+from palmyra_graph.graph.loader import QUAD_FORMATS, graph_name, rdf_format
 
 #: Graph term as N-Quads writes it (``<iri>``, ``_:label``); ``b""`` is the default graph.
 GraphKey = bytes
 Lines = dict[GraphKey, set[bytes]]
 
-_QUAD_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 _BLANK = b"_:"
 
 
@@ -63,7 +62,7 @@ def _file_ntriples(path: Path) -> dict[GraphKey, bytes]:
         quads = ox.parse(  # renamed: two files' ``_:b0`` are two nodes
             path=path, format=fmt, base_iri=path.resolve().as_uri(), rename_blank_nodes=True
         )
-        if fmt not in _QUAD_FORMATS:
+        if fmt not in QUAD_FORMATS:
             key = f"<{graph_name(path)}>".encode()
             return {key: _ntriples(quad.triple for quad in quads)}
         grouped: dict[GraphKey, list[ox.Triple]] = {}

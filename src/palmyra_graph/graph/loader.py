@@ -32,7 +32,8 @@ FORMATS: dict[str, ox.RdfFormat] = {
     ".xml": ox.RdfFormat.RDF_XML,
     ".n3": ox.RdfFormat.N3,
 }
-_QUAD_FORMATS = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
+#: Formats whose files carry their own graphs (a triple file is one named graph).
+QUAD_FORMATS = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
 
 #: Stable graph names for the bundled files, so the same data has the same graphs anywhere.
 _BUNDLED_GRAPHS = {
@@ -98,7 +99,7 @@ def _prefixes() -> Iterable[tuple[str, str]]:
 def parse_into(store: ox.Store, path: Path) -> str | None:
     """Parse one file into ``store``; returns its graph name. Raises LoadError with file:line."""
     fmt = rdf_format(path)
-    name = None if fmt in _QUAD_FORMATS else graph_name(path)
+    name = None if fmt in QUAD_FORMATS else graph_name(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -138,7 +139,7 @@ def graph_names(paths: Sequence[Path | str]) -> list[str]:
     """
     names: dict[str, None] = {}
     for path in map(Path, paths):
-        if rdf_format(path) not in _QUAD_FORMATS:
+        if rdf_format(path) not in QUAD_FORMATS:
             names[graph_name(path)] = None
             continue
         scratch = ox.Store()

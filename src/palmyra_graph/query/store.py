@@ -22,7 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from palmyra_graph.errors import LoadError, StorageError
-from palmyra_graph.graph.loader import _QUAD_FORMATS, LoadedGraph, graph_name, rdf_format
+from palmyra_graph.graph.loader import QUAD_FORMATS, LoadedGraph, graph_name, rdf_format
 from palmyra_graph.query.engine import OxigraphEngine
 
 #: Files RocksDB (Oxigraph's storage) always writes; their presence marks a store directory.
@@ -130,7 +130,7 @@ def _bulk_load(
 
 def _bulk_load_file(store: ox.Store, path: Path) -> None:
     fmt = rdf_format(path)
-    target = None if fmt in _QUAD_FORMATS else ox.NamedNode(graph_name(path))
+    target = None if fmt in QUAD_FORMATS else ox.NamedNode(graph_name(path))
     try:
         store.bulk_load(
             path=str(path), format=fmt, base_iri=path.resolve().as_uri(), to_graph=target

@@ -146,12 +146,9 @@ class Broker(EventLoop):
             conn.close()
 
     def _service(self, conn: socket.socket, request: str) -> None:
-        if request == "pids":
-            reply: Any = sorted(self.workers)
-        elif request == "stats":
+        reply: Any = None
+        if request == "stats":
             reply = {"workers": sorted(self.workers), "retired": self.retired}
-        else:
-            reply = None
         try:
             conn.setblocking(True)
             conn.send(messages.pack(messages.SERVICE, reply))

@@ -10,7 +10,7 @@ A message is one byte of kind and its body:
 kind   from → to        body
 =====  ===============  ==================================================================
 ``Q``  client → broker  a query: pickled :class:`Order` (who asks, which workers, the job)
-``S``  client → broker  a service request (``"pids"``); the answer is ``S`` + pickled value
+``S``  client → broker  a service request (``"stats"``); the answer is ``S`` + pickled value
 ``J``  client → worker  the next piece of a large pickled job (``CHUNK_SIZE`` at most)
 ``M``  worker → client  the answer's meta (status, content type…), before its first chunk
 ``C``  worker → client  a chunk of the answer's body

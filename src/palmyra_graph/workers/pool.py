@@ -277,7 +277,7 @@ class QueryPool:
 
     def pids(self) -> list[int]:
         """Process ids of the live workers (for tests and monitoring)."""
-        return list(self._service("pids") or [])
+        return list(self.stats().get("workers", []))
 
     def stats(self) -> dict[str, Any]:
         """The broker's counters: ``workers`` (pids) and ``retired`` (workers that made way
