@@ -22,13 +22,14 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
 from palmyra_graph.graph.namespaces import PAL, RDF
-from palmyra_graph.wikidata.statements import Statement, aligned, item, label
+from palmyra_graph.wikidata.links import wikidata_item
+from palmyra_graph.wikidata.statements import Statement, aligned, label
 
 
 def casualty(graph: Graph, claim: URIRef) -> Statement | str:
     """The statement of a ``pal:casualties`` claim about a linked event, or why it is skipped
     (every reason that applies, so an editor sees all that is missing)."""
-    event = item(graph, graph.value(claim, RDF.subject))
+    event = wikidata_item(graph, graph.value(claim, RDF.subject))
     figure = graph.value(claim, RDF.object)
     if event is None or figure is None:
         return "subject not linked to Wikidata"

@@ -111,6 +111,12 @@ def wikidata_items(graph: Graph, entity: Node) -> list[str]:
     )
 
 
+def wikidata_item(graph: Graph, node: Node | None) -> str | None:
+    """The node's Wikidata item (``Q…``), if it is linked: the first of :func:`wikidata_items`."""
+    items = wikidata_items(graph, node) if node is not None else []
+    return items[0] if items else None
+
+
 def english_label(graph: Graph, node: Node) -> str:
     """The node's English (or untagged) rdfs:label, or its IRI."""
     labels = [o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)]

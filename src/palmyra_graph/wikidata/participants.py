@@ -22,7 +22,8 @@ from rdflib.namespace import SKOS
 from rdflib.term import Node
 
 from palmyra_graph.graph.namespaces import OWL, PAL, RDF, WDT
-from palmyra_graph.wikidata.statements import Skipped, Statement, item, label
+from palmyra_graph.wikidata.links import wikidata_item
+from palmyra_graph.wikidata.statements import Skipped, Statement, label
 
 PARTICIPANT = "P710"  # participant: wikidata.tsv
 COMMANDED_BY = "P4791"  # commanded by, a qualifier on P710: wikidata.tsv
@@ -76,14 +77,14 @@ def participants(graph: Graph, claims: list[URIRef]) -> Participants:
 
 
 def _participant(graph: Graph, claim: URIRef, found: Participants) -> None:
-    event = item(graph, graph.value(claim, RDF.subject))
+    event = wikidata_item(graph, graph.value(claim, RDF.subject))
     if event is None:
         return  # the generic path says "subject not linked"
     value = graph.value(claim, RDF.object)
     if (value, RDF.type, PAL.Side) in graph:
         _side(graph, claim, event, value, found)
         return
-    qid = item(graph, value)
+    qid = wikidata_item(graph, value)
     if qid is None:
         found.skip(claim, f"participant {label(graph, value)} {_UNLINKED}")
         return
@@ -94,22 +95,22 @@ def _side(graph: Graph, claim: URIRef, event: str, side: Node | None, found: Par
     """A belligerent side: each linked member a participant, sourced by both claims."""
     members = _claims_of(graph, side, PAL.sideMember)
     for member_claim, member in members:
-        qid = item(graph, member)
+        qid = wikidata_item(graph, member)
         if qid is None:
             found.skip(member_claim, f"participant {label(graph, member)} {_UNLINKED}")
             continue
         found.add(event, qid, [claim, member_claim])
-    if not any(item(graph, m) for _, m in members):
+    if not any(wikidata_item(graph, m) for _, m in members):
         found.skip(claim, f"no member of {label(graph, side)} is linked to Wikidata")
 
 
 def _commander(graph: Graph, claim: URIRef, found: Participants) -> None:
-    event = item(graph, graph.value(claim, RDF.subject))
+    event = wikidata_item(graph, graph.value(claim, RDF.subject))
     if event is None:
         return
     person = graph.value(claim, RDF.object)
     name = label(graph, person)
-    qid = item(graph, person)
+    qid = wikidata_item(graph, person)
     if qid is None:
         found.skip(claim, f"commander {name} is not linked to Wikidata")
         return
@@ -130,11 +131,11 @@ def _commanded(
     """The participant statement a commander qualifies, with the allegiance claim it rests on
     (if any); or why there is none."""
     for allegiance, state in _claims_of(graph, person, PAL.allegiance):
-        qid = item(graph, state)
+        qid = wikidata_item(graph, state)
         if qid in written:
             return written[qid], [allegiance]
     side = graph.value(claim, PAL.side)
-    members = {item(graph, m): m for _, m in _claims_of(graph, side, PAL.sideMember)}
+    members = {wikidata_item(graph, m): m for _, m in _claims_of(graph, side, PAL.sideMember)}
     fought = sorted(qid for qid in members if qid in written)
     if len(fought) == 1:
         return written[fought[0]], []

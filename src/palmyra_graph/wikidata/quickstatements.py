@@ -31,11 +31,11 @@ from rdflib.term import Node
 
 from palmyra_graph.graph.namespaces import PAL, RDF
 from palmyra_graph.wikidata.casualties import casualty
+from palmyra_graph.wikidata.links import wikidata_item
 from palmyra_graph.wikidata.participants import participants
 from palmyra_graph.wikidata.statements import (
     Skipped,
     Statement,
-    item,
     label,
     literal_value,
     local,
@@ -111,7 +111,7 @@ def _claims(graph: Graph) -> set[URIRef]:
 
 def _statement(graph: Graph, claim: URIRef) -> Statement | str:
     """The statement of one claim about a linked subject, or why there is none."""
-    subject = item(graph, graph.value(claim, RDF.subject))
+    subject = wikidata_item(graph, graph.value(claim, RDF.subject))
     if subject is None:
         return "subject not linked to Wikidata"
     predicate = graph.value(claim, RDF.predicate)
@@ -135,7 +135,7 @@ def _statement(graph: Graph, claim: URIRef) -> Statement | str:
 
 def _value(graph: Graph, node: Node | None) -> str | None:
     if isinstance(node, URIRef):
-        return item(graph, node)
+        return wikidata_item(graph, node)
     if isinstance(node, Literal):
         return literal_value(node)
     return None

@@ -28,7 +28,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from palmyra_graph.graph.namespaces import PAL, PAV, SCHEMA, SOURCE, XSD
-from palmyra_graph.wikidata.links import wikidata_items
+from palmyra_graph.wikidata.links import wikidata_item
 
 STATED_IN, REFERENCE_URL, RETRIEVED, TITLE = "S248", "S854", "S813", "S1476"
 IMPORTED_FROM = "S143"
@@ -82,7 +82,7 @@ def _group(graph: Graph, source: Node) -> Group:
     if source == ARTICLE:
         return _article(graph)
     pairs: list[str] = []
-    publisher = _item(graph, graph.value(source, SCHEMA.publisher))
+    publisher = wikidata_item(graph, graph.value(source, SCHEMA.publisher))
     if publisher:
         pairs += [STATED_IN, publisher]
     pairs += _url(graph, source)
@@ -98,7 +98,7 @@ def _group(graph: Graph, source: Node) -> Group:
 
 def _article(graph: Graph) -> Group:
     """Imported from the article's Wikipedia (its publisher's item) with the article's URL."""
-    project = _item(graph, graph.value(ARTICLE, SCHEMA.publisher))
+    project = wikidata_item(graph, graph.value(ARTICLE, SCHEMA.publisher))
     url = _url(graph, ARTICLE)
     return (IMPORTED_FROM, project, *url) if project and url else ()
 
@@ -106,11 +106,6 @@ def _article(graph: Graph) -> Group:
 def _url(graph: Graph, source: Node) -> list[str]:
     url = graph.value(source, SCHEMA.url)
     return [REFERENCE_URL, f'"{url}"'] if isinstance(url, URIRef) else []
-
-
-def _item(graph: Graph, node: Node | None) -> str | None:
-    items = wikidata_items(graph, node) if node is not None else []
-    return items[0] if items else None
 
 
 def time_value(iso_date: str) -> str:

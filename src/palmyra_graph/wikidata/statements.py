@@ -15,7 +15,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from palmyra_graph.graph.namespaces import CLAIM, OWL, PROV, RDFS, WDT, XSD
-from palmyra_graph.wikidata.links import wikidata_items
 from palmyra_graph.wikidata.references import quoted, references, time_value
 
 _INTEGERS = {XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int, XSD.long}
@@ -74,12 +73,6 @@ def aligned(graph: Graph, node: Node | None, links: tuple[URIRef, ...]) -> str |
             if str(other).startswith(str(WDT)):
                 return str(other)[len(str(WDT)) :]
     return None
-
-
-def item(graph: Graph, node: Node | None) -> str | None:
-    """The node's Wikidata item (``Q…``), if it is linked."""
-    items = wikidata_items(graph, node) if node is not None else []
-    return items[0] if items else None
 
 
 def literal_value(literal: Literal) -> str | None:
