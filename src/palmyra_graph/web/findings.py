@@ -31,6 +31,7 @@ from rdflib.term import Node
 
 from palmyra_graph.errors import PalmyraError
 from palmyra_graph.graph.formats import Format
+from palmyra_graph.graph.loader import fingerprint
 from palmyra_graph.graph.namespaces import PREFIXES, RDF, RDFS, SH
 from palmyra_graph.graph.validate import (
     SEVERITIES,
@@ -177,7 +178,7 @@ def quality_for(config: Mapping[str, Any], triples: Callable[[], int]) -> Qualit
         where = "an on-disk store" if config["STORE"] else "a remote endpoint"
         return Quality(base, reason=f"the graph is served from {where}: run palmyra-graph validate")
     files = [str(f) for f in config["DATA_FILES"]]
-    key = (base, *((f, *_identity(f)) for f in files))
+    key = (base, fingerprint(files))  # the files' paths, sizes and modification times
     if key in _MEMO:
         return _MEMO[key]
     count = triples()
@@ -193,12 +194,6 @@ def quality_for(config: Mapping[str, Any], triples: Callable[[], int]) -> Qualit
     quality.seconds = time.perf_counter() - started
     _MEMO[key] = quality
     return quality
-
-
-def _identity(path: str) -> tuple[int, int]:
-    """What changes when a file does: its size and modification time."""
-    stat = Path(path).stat()
-    return stat.st_size, stat.st_mtime_ns
 
 
 def from_report(report: Report, *, base: str) -> Quality:
