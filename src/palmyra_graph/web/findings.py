@@ -114,6 +114,8 @@ class Quality:
     graph: rdflib.Graph = field(default_factory=rdflib.Graph, repr=False)
     serialized: dict[Format, bytes] = field(default_factory=dict, repr=False)
     _by_source: dict[str, list[Finding]] = field(default_factory=dict, repr=False)
+    #: findings by their focus and by their value (a resource's page looks them up)
+    _by_node: dict[str, list[Finding]] = field(default_factory=dict, repr=False)
 
     @property
     def available(self) -> bool:
@@ -138,7 +140,7 @@ class Quality:
         whose focus or value it is (a claim a source is dated long before)."""
         if iri in self._by_source:
             return self._by_source[iri]
-        return [f for f in self.findings if iri in (f.focus, f.value)]
+        return self._by_node.get(iri, [])
 
     def marks(self, source: str, claim: str | None = None) -> list[Finding]:
         """What a reference marker of ``source`` on ``claim`` points out: the source's
@@ -218,6 +220,8 @@ def from_report(report: Report, *, base: str) -> Quality:
         rule.findings.append(finding)
         for source in _about(finding):
             quality._by_source.setdefault(source, []).append(finding)
+        for node in dict.fromkeys(n for n in (finding.focus, finding.value) if n):
+            quality._by_node.setdefault(node, []).append(finding)
     quality.rules = sorted(rules.values(), key=_rule_order)
     quality.graph = report_graph(report, iri=quality.iri)
     return quality
