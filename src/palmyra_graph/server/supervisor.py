@@ -90,7 +90,7 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
         # before granian forks the server processes: they inherit the report; the graph is
         # counted only if it must be (a large on-disk store took longer than its start)
         say(f"palmyra-graph: {shapes_summary(quality_for(config, count))}")
-    _run(settings, gate, listen, broker)
+    _run(settings, config, gate, listen, broker)
 
 
 def _local_graph(overrides: Mapping[str, Any]) -> tuple[Callable[[], int], str]:
@@ -105,6 +105,7 @@ def _local_graph(overrides: Mapping[str, Any]) -> tuple[Callable[[], int], str]:
 
 def _run(
     settings: ServeSettings,
+    config: Mapping[str, Any],
     gate: GateSettings,
     listen: socket.socket,
     broker: BrokerProcess | None,
@@ -118,7 +119,7 @@ def _run(
         upstream = Path(private) / "http.sock"
         front = _start_gate(gate, listen, upstream)
         # Every dump written once, now, rather than by the first request that wants it.
-        writer = subprocess.Popen(writer_command(app_settings(settings.app)))
+        writer = subprocess.Popen(writer_command(config))
         children = [front, writer] + ([broker.process] if broker and broker.process else [])
         try:
             _run_granian(settings, gate, upstream, children)

@@ -288,7 +288,7 @@ class Broker(EventLoop):
         self.later(worker.born + READY_TIMEOUT, worker)
 
     def _close_in_child(self) -> None:
-        self.close_in_child()
+        self.close()  # the loop's descriptors and the connections it watches
         self.listener.close()
         for worker in self.workers.values():
             worker.control.close()

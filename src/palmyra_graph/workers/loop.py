@@ -76,23 +76,13 @@ class EventLoop:
         """SIGTERM or SIGINT arrived."""
 
     def close(self) -> None:
-        """Close what the loop holds, the sockets its handlers were given included."""
+        """Close what the loop holds, the sockets its handlers were given included (also in
+        a forked child, which keeps none of them)."""
         for handler in list(self.handlers.values()):
             conn = getattr(handler, "args", (None,))[0]
             if isinstance(conn, socket.socket):
                 conn.close()
         self.handlers.clear()
-        self.epoll.close()
-        os.close(self._wakeup_r)
-        os.close(self._wakeup_w)
-
-    def close_in_child(self) -> None:
-        """In a forked child: drop the loop's own descriptors and the sockets its handlers
-        were given (connections waiting for their first message)."""
-        for handler in self.handlers.values():
-            conn = getattr(handler, "args", (None,))[0]
-            if isinstance(conn, socket.socket):
-                conn.close()
         self.epoll.close()
         os.close(self._wakeup_r)
         os.close(self._wakeup_w)

@@ -355,9 +355,7 @@ class QueryPool:
         """Hang up the kept connections; stop the broker this pool started, if it did."""
         with self._lock:
             broker, self._broker = self._broker, None
-            for conn in self._kept:
-                conn.close()
-            self._kept.clear()
+        _hang_up(self._kept, self._lock)
         if broker is not None:
             broker.close()
 
@@ -366,7 +364,7 @@ _POOLS: weakref.WeakSet[QueryPool] = weakref.WeakSet()
 
 
 def _hang_up(kept: set[socket.socket], lock: threading.Lock) -> None:
-    """A pool that is collected hangs up the connections its threads kept."""
+    """Hang up the connections a pool's threads kept (when it is closed or collected)."""
     with lock:
         for conn in kept:
             conn.close()
