@@ -73,4 +73,11 @@ __all__ = [
     "WD",
     "WDT",
     "XSD",
+    "local_name",
 ]
+
+
+def local_name(iri: object) -> str:
+    """What follows an IRI's last ``#`` or ``/`` (``pal:Killed`` gives ``Killed``); "" for
+    None."""
+    return str(iri or "").rsplit("#", 1)[-1].rsplit("/", 1)[-1]

@@ -38,7 +38,17 @@ from rdflib.term import Node
 
 from palmyra_graph.errors import ShapeError
 from palmyra_graph.graph import loader, resources
-from palmyra_graph.graph.namespaces import PAL, PREFIXES, PROV, RDF, RDFS, SCHEMA, SH, XSD
+from palmyra_graph.graph.namespaces import (
+    PAL,
+    PREFIXES,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SH,
+    XSD,
+    local_name,
+)
 from palmyra_graph.graph.shacl_sparql import DataGraph, whole_graph_constraints
 
 SHAPES = rdflib.Namespace("https://w3id.org/palmyra/shapes#")
@@ -290,7 +300,7 @@ def _results(report: rdflib.Graph, data: rdflib.Graph) -> Iterable[Result]:
             raise ShapeError(f"a validation result has no focus node: {_messages(report, node)}")
         value = report.value(node, SH.value)
         yield Result(
-            severity=_local_name(report.value(node, SH.resultSeverity)),
+            severity=local_name(report.value(node, SH.resultSeverity)),
             focus=focus,
             focus_label=label_of(data, focus),
             message=_messages(report, node),
@@ -347,11 +357,6 @@ def _is_source(graph: rdflib.Graph, node: Node) -> bool:
 
 def _is_int(literal: Literal) -> bool:
     return isinstance(literal.value, int)
-
-
-def _local_name(node: Node | None) -> str:
-    text = str(node or "")
-    return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 def _json_term(node: Node | None) -> str | None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from palmyra_graph.graph.namespaces import PAL, RDF
+from palmyra_graph.graph.namespaces import PAL, RDF, local_name
 from palmyra_graph.wikidata.casualties import casualty
 from palmyra_graph.wikidata.links import wikidata_item
 from palmyra_graph.wikidata.participants import participants
@@ -38,7 +38,6 @@ from palmyra_graph.wikidata.statements import (
     Statement,
     label,
     literal_value,
-    local,
     short,
     wikidata_property,
 )
@@ -119,7 +118,9 @@ def _statement(graph: Graph, claim: URIRef) -> Statement | str:
         return casualty(graph, claim)
     prop = wikidata_property(graph, predicate)
     if prop is None:
-        return f"property {local(predicate)} has no Wikidata counterpart (owl:equivalentProperty)"
+        return (
+            f"property {local_name(predicate)} has no Wikidata counterpart (owl:equivalentProperty)"
+        )
     obj = graph.value(claim, RDF.object)
     value = _value(graph, obj)
     if value is None:

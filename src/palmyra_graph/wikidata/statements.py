@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from palmyra_graph.graph.namespaces import CLAIM, OWL, PROV, RDFS, WDT, XSD
+from palmyra_graph.graph.namespaces import CLAIM, OWL, PROV, RDFS, WDT, XSD, local_name
 from palmyra_graph.wikidata.references import quoted, references, time_value
 
 _INTEGERS = {XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int, XSD.long}
@@ -91,11 +91,7 @@ def literal_value(literal: Literal) -> str | None:
 def label(graph: Graph, node: Node | None) -> str:
     """The node's label, else its IRI's last segment."""
     found = graph.value(node, RDFS.label) if node is not None else None
-    return str(found) if found is not None else local(node)
-
-
-def local(node: Node | None) -> str:
-    return str(node).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return str(found) if found is not None else local_name(node)
 
 
 def short(claim: URIRef) -> str:
