@@ -12,6 +12,8 @@ from werkzeug.test import TestResponse
 
 from palmyra_graph.graph import dumpfiles, formats
 from palmyra_graph.graph.export import export_files
+from palmyra_graph.graph.loader import load
+from palmyra_graph.query.store import open_store
 from palmyra_graph.testing import LiveServer, wait_until
 from palmyra_graph.web import create_app
 
@@ -107,5 +109,7 @@ def test_serve_writes_every_dump_at_start_up_before_any_request(tmp_path: Path) 
             response = requests.get(f"{server.url}/dumps/palmyra{fmt.suffix}", timeout=30)
             assert response.content == written.read_bytes(), fmt.names[0]
         assert not list(tmp_path.glob("*/.palmyra*"))  # no temporary file left behind
+        [store] = tmp_path.glob(f"*/{dumpfiles.LOOKUP_STORE}")  # written first, for lookups
+        assert len(open_store(store)) == len(load(MINI).store)
     finally:
         server.stop()

@@ -1,5 +1,9 @@
 """Dumps written once to files, under a directory keyed by the graph's fingerprint.
 
+Beside them, when ``serve`` has query workers, an on-disk store of the same files
+(``store/``), which its server processes open read-only to answer one-pattern lookups
+without a worker (:mod:`palmyra_graph.query.lookup`); it too is written once per graph.
+
 A dump is what ``export`` writes for the served files. The first process to want one takes
 a lock (``fcntl.flock``, so the server processes of one ``serve`` and any other server on the
 same directory wait for each other), exports it and renames a complete file into place;
@@ -10,12 +14,13 @@ stale, and never rewritten once it exists.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -24,6 +29,8 @@ from palmyra_graph.graph.formats import DUMP_FORMATS, Format
 
 #: The file name of every dump, before its suffix.
 DUMP_STEM = "palmyra"
+#: The directory of the read-only store for lookups, beside the dumps.
+LOOKUP_STORE = "store"
 
 
 def export_files(files: Sequence[Path | str], fmt: Format) -> bytes:
@@ -66,18 +73,30 @@ def dump_file(files: Sequence[Path | str], fmt: Format, *, directory: Path, key:
     path = dump_path(directory, key, fmt)
     if path.exists():
         return path
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = os.open(path.parent / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
-    except OSError as exc:
-        raise OutputError(f"cannot write dumps: {exc.strerror}", where=str(path.parent)) from exc
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one export at a time; the others wait, then find it
+    with _locked(path.parent):
         if not path.exists():
             write_atomically(path, export_files(files, fmt))
+    return path
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold the lock of a graph's directory (created if missing): one writer at a time, in
+    any process; the others wait, then find what it wrote.
+
+    Raises:
+        OutputError: the directory cannot be written.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        lock = os.open(directory / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError as exc:
+        raise OutputError(f"cannot write dumps: {exc.strerror}", where=str(directory)) from exc
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
     finally:
         os.close(lock)  # closing releases the lock
-    return path
 
 
 def written(directory: Path, key: str, fmt: Format) -> int | None:
@@ -86,6 +105,30 @@ def written(directory: Path, key: str, fmt: Format) -> int | None:
         return dump_path(directory, key, fmt).stat().st_size
     except OSError:
         return None
+
+
+def store_path(directory: Path, key: str) -> Path:
+    """Where the read-only store of the graph with fingerprint ``key`` is (or will be)."""
+    return directory / key[:32] / LOOKUP_STORE
+
+
+def write_store(files: Sequence[Path | str], *, directory: Path, key: str) -> Path:
+    """The on-disk store of ``files`` (one named graph per file, as ``load --store``), bulk
+    loaded first if no process has written it yet; it appears whole or not at all.
+
+    Raises:
+        LoadError: a file cannot be read or parsed (nothing is written).
+        OutputError, StorageError: the directory cannot be written.
+    """
+    from palmyra_graph.query.store import is_store, load_store
+
+    path = store_path(directory, key)
+    if is_store(path):
+        return path
+    with _locked(path.parent):
+        if not is_store(path):
+            load_store(path, [Path(f) for f in files], replace=True)
+    return path
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -114,20 +157,26 @@ def write_atomically(path: Path, data: bytes) -> None:
             Path(temporary).unlink(missing_ok=True)
 
 
-def write_all(files: Sequence[Path | str], *, directory: Path, key: str) -> None:
-    """Write every dump format of ``files`` that is not written yet, one after another."""
+def write_all(
+    files: Sequence[Path | str], *, directory: Path, key: str, store: bool = False
+) -> None:
+    """Write every dump format of ``files`` that is not written yet, one after another; with
+    ``store``, the read-only store for lookups first."""
+    if store:
+        write_store(files, directory=directory, key=key)
     for fmt in DUMP_FORMATS:
         dump_file(files, fmt, directory=directory, key=key)
 
 
 def main(argv: Sequence[str]) -> int:
-    """``python -m palmyra_graph.graph.dumpfiles DIRECTORY KEY FILE...``: :func:`write_all`,
-    at idle priority (it runs beside a server that is starting)."""
+    """``python -m palmyra_graph.graph.dumpfiles [--store] DIRECTORY KEY FILE...``:
+    :func:`write_all`, at idle priority (it runs beside a server that is starting)."""
     signal.signal(signal.SIGTERM, _stop)
     _idle()
-    directory, key, *files = argv
+    store = argv[:1] == ["--store"]
+    directory, key, *files = argv[1:] if store else argv
     try:
-        write_all(files, directory=Path(directory), key=key)
+        write_all(files, directory=Path(directory), key=key, store=store)
     except PalmyraError as exc:  # a request that wants the dump reports it
         print(f"palmyra-graph: dumps not written: {exc}", file=sys.stderr)
         return 1

@@ -37,7 +37,7 @@ from palmyra_graph.web import SETTINGS_VARIABLE, create_app
 from palmyra_graph.web.app import query_pool
 from palmyra_graph.web.app import settings as app_settings
 from palmyra_graph.web.context import engine_of
-from palmyra_graph.web.dumps import writer_command
+from palmyra_graph.web.dumps import lookup_directory, writer_command
 from palmyra_graph.web.findings import Quality, quality_for
 from palmyra_graph.workers.engine import BrokerEngine
 from palmyra_graph.workers.pool import BrokerProcess
@@ -114,6 +114,9 @@ def _run(
     served["SERVER_URL"] = server_url(settings.host, settings.port)
     if broker is not None:
         served["QUERY_SERVICE"] = broker.address
+    lookups = lookup_directory(config)
+    if lookups is not None:
+        served["LOOKUPS"] = str(lookups)
     os.environ[SETTINGS_VARIABLE] = json.dumps(served)
     with tempfile.TemporaryDirectory(prefix="palmyra-serve-") as private:
         upstream = Path(private) / "http.sock"

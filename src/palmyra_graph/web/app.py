@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from palmyra_graph.query.cache import AnswerCache, request_key
 from palmyra_graph.query.engine import Engine, OxigraphEngine
 from palmyra_graph.query.guard import allow_list
 from palmyra_graph.query.iri import is_absolute
+from palmyra_graph.query.lookup import LookupStore
 from palmyra_graph.workers.fairness import ClientLimits
 from palmyra_graph.workers.pool import EngineSpec, QueryPool
 
@@ -44,6 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_WORKERS": 4,
     # The Unix socket of a running query broker (set by serve); empty: the app starts its own.
     "QUERY_SERVICE": "",
+    # An on-disk store (opened read-only once it exists) that one-pattern lookups with few
+    # solutions are answered from in the request thread, without a worker; set by serve
+    # (the served STORE, else the one it writes beside the dumps); empty: none.
+    "LOOKUPS": "",
     # Megabytes a query worker may allocate beyond what it holds at start (503 past it).
     "QUERY_MEMORY": 1024,
     # Megabytes of the graph (shared with the broker that forked it) a worker may copy, by
@@ -107,6 +113,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["palmyra.cache"] = AnswerCache(
         int(app.config["CACHE_BYTES"]) if fingerprint else 0
     )
+    lookups = app.config["LOOKUPS"] if pool is not None else ""
+    app.extensions["palmyra.lookups"] = LookupStore(Path(lookups)) if lookups else None
     _register_blueprints(app)
     app.before_request(_relative_redirect)
     app.register_error_handler(PalmyraError, _palmyra_error)

@@ -9,6 +9,7 @@ from flask import Flask, current_app, request
 
 from palmyra_graph.query.cache import AnswerCache
 from palmyra_graph.query.engine import Engine
+from palmyra_graph.query.lookup import LookupStore
 from palmyra_graph.workers.pool import QueryPool
 
 
@@ -28,6 +29,12 @@ def pool_of(app: Flask) -> QueryPool | None:
     """The app's query workers, or None when queries run in the request thread."""
     pool: QueryPool | None = app.extensions["palmyra.pool"]
     return pool
+
+
+def lookups_of(app: Flask) -> LookupStore | None:
+    """The store one-pattern lookups are answered from in the request thread, if any."""
+    lookups: LookupStore | None = app.extensions["palmyra.lookups"]
+    return lookups
 
 
 def engine_of(app: Flask) -> Engine:

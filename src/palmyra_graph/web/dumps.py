@@ -96,11 +96,25 @@ def dump_of(app: Flask, fmt: Format) -> Path:
 
 def writer_command(config: Mapping[str, Any]) -> list[str]:
     """The command that writes every dump not written yet (``serve`` runs it at start-up, so
-    that no request has to wait for one)."""
+    that no request has to wait for one), and first the store lookups are answered from when
+    the app needs one written (:func:`lookup_directory`)."""
     directory, key = dumps_dir(config), dump_key(config)
-    return [sys.executable, "-m", "palmyra_graph.graph.dumpfiles", str(directory), key] + [
+    store = ["--store"] if lookup_directory(config) == dumpfiles.store_path(directory, key) else []
+    return [sys.executable, "-m", "palmyra_graph.graph.dumpfiles", *store, str(directory), key] + [
         str(f) for f in config["DATA_FILES"]
     ]
+
+
+def lookup_directory(config: Mapping[str, Any]) -> Path | None:
+    """The on-disk store ``serve``'s server processes answer one-pattern lookups from in the
+    request thread (the app's LOOKUPS, :mod:`palmyra_graph.query.lookup`): the served store
+    itself, else the one written beside the dumps; None where queries already run in the
+    request thread (no workers) or are forwarded (a remote endpoint)."""
+    if config["REMOTE"] or int(config["QUERY_WORKERS"]) <= 0:
+        return None
+    if config["STORE"]:
+        return Path(config["STORE"])
+    return dumpfiles.store_path(dumps_dir(config), dump_key(config))
 
 
 def send_dump(app: Flask, fmt: Format) -> Response:

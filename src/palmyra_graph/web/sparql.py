@@ -50,11 +50,13 @@ from palmyra_graph.graph.formats import (
 from palmyra_graph.query.answer import QueryJob, answer_job
 from palmyra_graph.query.cache import request_key
 from palmyra_graph.query.guard import check_query
+from palmyra_graph.query.lookup import answer_lookup, lookup_of
 from palmyra_graph.web.context import (
     cache_of,
     client_address,
     engine_of,
     fingerprint_of,
+    lookups_of,
     pool_of,
     public_url,
 )
@@ -129,16 +131,34 @@ def _evaluate(
     job: QueryJob, *, federated: bool
 ) -> tuple[str, Iterable[bytes], Callable[[], None] | None]:
     """Evaluate in a killable worker within QUERY_TIMEOUT (503 past it), the body in chunks
-    (429 past the client's limits); with QUERY_WORKERS = 0 in the request thread, with no
-    time budget. Returns the content type, the chunks and what stops them early."""
+    (429 past the client's limits); a lookup of one triple pattern with few solutions in the
+    request thread from the read-only store (:mod:`palmyra_graph.query.lookup`); with
+    QUERY_WORKERS = 0 in the request thread, with no time budget. Returns the content type,
+    the chunks and what stops them early."""
     pool = pool_of(current_app)
     if pool is None:
         content_type, write = answer_job(engine_of(current_app), job)
         buffer = io.BytesIO()
         write(buffer)
         return content_type, [buffer.getvalue()], None
+    answered = _looked_up(job)
+    if answered is not None:
+        return answered[0], [answered[1]], None
     answer = pool.run(answer_job, job, client=client_address(), federated=federated)
     return answer.meta, answer.chunks, answer.close
+
+
+def _looked_up(job: QueryJob) -> tuple[str, bytes] | None:
+    """The answer to a one-pattern lookup from the read-only store, or None when the query
+    is not one, the store is not written yet, or it has too many solutions."""
+    store = lookups_of(current_app)
+    if store is None or job.default_graphs or job.named_graphs:
+        return None
+    lookup = lookup_of(job.query)
+    opened = store.store() if lookup is not None else None
+    if lookup is None or opened is None:
+        return None
+    return answer_lookup(opened, lookup, job)
 
 
 def _sent(

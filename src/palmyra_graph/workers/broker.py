@@ -86,6 +86,8 @@ class Broker(EventLoop):
         self.stopping: float | None = None
         #: workers that left after a job for a fresh fork (memory they had made their own)
         self.retired = 0
+        #: queries admitted (given to a worker or queued for one)
+        self.admitted = 0
         self.parent = os.getppid()
         self.watch(listener.fileno(), select.EPOLLIN, self._accept)
 
@@ -148,7 +150,11 @@ class Broker(EventLoop):
     def _service(self, conn: socket.socket, request: str) -> None:
         reply: Any = None
         if request == "stats":
-            reply = {"workers": sorted(self.workers), "retired": self.retired}
+            reply = {
+                "workers": sorted(self.workers),
+                "retired": self.retired,
+                "admitted": self.admitted,
+            }
         try:
             conn.setblocking(True)
             conn.send(messages.pack(messages.SERVICE, reply))
@@ -165,6 +171,7 @@ class Broker(EventLoop):
             )
             return
         job = _Job(conn=conn, order=order, arrived=now, deadline=now + self.settings.timeout)
+        self.admitted += 1
         self.waiting.setdefault(order.client, deque()).append(job)
         self.watch(conn.fileno(), _RDHUP, partial(self._client_left, job))
         self._dispatch()

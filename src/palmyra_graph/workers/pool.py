@@ -280,8 +280,9 @@ class QueryPool:
         return list(self.stats().get("workers", []))
 
     def stats(self) -> dict[str, Any]:
-        """The broker's counters: ``workers`` (pids) and ``retired`` (workers that made way
-        for a fresh fork after copying their share of the graph)."""
+        """The broker's counters: ``workers`` (pids), ``retired`` (workers that made way
+        for a fresh fork after copying their share of the graph) and ``admitted`` (queries
+        given to a worker or queued for one)."""
         stats: dict[str, Any] = self._service("stats") or {}
         return stats
 
