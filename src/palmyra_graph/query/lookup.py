@@ -33,12 +33,12 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 
 from palmyra_graph.errors import PalmyraError
 from palmyra_graph.graph.formats import RESULT_FORMATS, Format, by_name
+from palmyra_graph.query.answer import QueryJob
 from palmyra_graph.query.store import is_store, open_store
 
 #: Solutions a lookup may have to be answered in the request thread.
@@ -85,11 +85,11 @@ def lookup_of(text: str) -> Lookup | None:
     return Lookup(f"{before}LIMIT {limit}{after}", capped=True)
 
 
-def answer_lookup(store: ox.Store, lookup: Lookup, job: Any) -> tuple[str, bytes] | None:
-    """The answer to ``job`` (a :class:`palmyra_graph.query.answer.QueryJob` whose query is
-    ``lookup``, with no dataset of its own) from ``store``: its content type and body. None
-    when it has more than LOOKUP_ROWS solutions, or when the engine refuses the text: the
-    workers answer it then, and say what is wrong in their own words.
+def answer_lookup(store: ox.Store, lookup: Lookup, job: QueryJob) -> tuple[str, bytes] | None:
+    """The answer to ``job`` (whose query is ``lookup``, with no dataset of its own) from
+    ``store``: its content type and body. None when it has more than LOOKUP_ROWS solutions,
+    or when the engine refuses the text: the workers answer it then, and say what is wrong
+    in their own words.
 
     The engine is asked as :class:`palmyra_graph.query.engine.OxigraphEngine` asks it for a
     query with no dataset clause (the union of the named graphs, the data's base), once,

@@ -55,8 +55,8 @@ DEFAULTS: dict[str, Any] = {
     # Megabytes of the graph (shared with the broker that forked it) a worker may copy, by
     # writing to what it reads, before it makes way for a fresh fork after its query: so
     # every worker does not end up with a whole copy of the graph. 0: never. At 10^6 triples
-    # 4 workers at 32 MB took the tree to 2.05x Oxigraph's PSS, at 16 MB to 1.84x; a fork
-    # takes milliseconds (bench/README.md).
+    # 4 workers at 32 MB took the tree to 2.05-2.07x Oxigraph's PSS, at 16 MB to 1.84-1.87x;
+    # a fork takes milliseconds (bench/README.md).
     "QUERY_RECYCLE": 16,
     # Per client (an address): queries running or waiting at once, and query seconds it may
     # use per minute; past either, 429 with Retry-After. 0 turns a limit off.

@@ -97,9 +97,9 @@ def dump_of(app: Flask, fmt: Format) -> Path:
 def writer_command(config: Mapping[str, Any]) -> list[str]:
     """The command that writes every dump not written yet (``serve`` runs it at start-up, so
     that no request has to wait for one), and first the store lookups are answered from when
-    the app needs one written (:func:`lookup_directory`)."""
+    it is one of the dumps' neighbours (:func:`lookup_directory`)."""
     directory, key = dumps_dir(config), dump_key(config)
-    store = ["--store"] if lookup_directory(config) == dumpfiles.store_path(directory, key) else []
+    store = ["--store"] if _lookups_beside_dumps(config) else []
     return [sys.executable, "-m", "palmyra_graph.graph.dumpfiles", *store, str(directory), key] + [
         str(f) for f in config["DATA_FILES"]
     ]
@@ -115,6 +115,12 @@ def lookup_directory(config: Mapping[str, Any]) -> Path | None:
     if config["STORE"]:
         return Path(config["STORE"])
     return dumpfiles.store_path(dumps_dir(config), dump_key(config))
+
+
+def _lookups_beside_dumps(config: Mapping[str, Any]) -> bool:
+    """Whether the lookups' store is one ``serve``'s writer must bulk-load beside the dumps
+    (with workers, and no on-disk store or remote endpoint served instead)."""
+    return not (config["REMOTE"] or config["STORE"]) and int(config["QUERY_WORKERS"]) > 0
 
 
 def send_dump(app: Flask, fmt: Format) -> Response:

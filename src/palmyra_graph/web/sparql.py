@@ -151,14 +151,14 @@ def _evaluate(
 def _looked_up(job: QueryJob) -> tuple[str, bytes] | None:
     """The answer to a one-pattern lookup from the read-only store, or None when the query
     is not one, the store is not written yet, or it has too many solutions."""
-    store = lookups_of(current_app)
-    if store is None or job.default_graphs or job.named_graphs:
+    lookups = lookups_of(current_app)
+    if lookups is None or job.default_graphs or job.named_graphs:
         return None
     lookup = lookup_of(job.query)
-    opened = store.store() if lookup is not None else None
-    if lookup is None or opened is None:
+    if lookup is None:
         return None
-    return answer_lookup(opened, lookup, job)
+    store = lookups.store()
+    return None if store is None else answer_lookup(store, lookup, job)
 
 
 def _sent(
