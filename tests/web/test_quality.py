@@ -25,6 +25,7 @@ from palmyra_graph.graph.namespaces import BASE, CLAIM, DATASET, SOURCE
 from palmyra_graph.graph.validate import Report, validate
 from palmyra_graph.testing import Element
 from palmyra_graph.web import create_app, findings
+from palmyra_graph.web.context import engine_of
 
 HTML = {"Accept": "text/html"}
 REPORT = URIRef(BASE + "quality")
@@ -278,3 +279,24 @@ def test_a_remote_graph_is_not_validated_and_the_page_says_why(
     assert "remote endpoint" in doc.by_id("unavailable").text
     response = client.get("/quality.ttl")
     assert response.status_code == 404 and b"remote endpoint" in response.data
+
+
+def test_a_graph_past_the_validated_size_is_not_validated_and_the_page_says_why(
+    monkeypatch: pytest.MonkeyPatch, parse: Callable[[bytes], Element]
+) -> None:
+    monkeypatch.setattr(findings, "_MEMO", {})
+    monkeypatch.setattr(findings, "MAX_VALIDATED_TRIPLES", 1_000)  # the bundled graph: 1.5k
+    monkeypatch.setattr(findings, "validate", None)  # never called
+    client = create_app({"TESTING": True, "QUERY_WORKERS": 0}).test_client()
+    doc = _page(client, "/quality", parse)
+    assert "more than 1,000 triples: not validated" in doc.by_id("unavailable").text
+
+
+def test_triples_are_counted_by_the_engine_up_to_the_bound() -> None:
+    app = create_app({"TESTING": True, "QUERY_WORKERS": 0})
+    engine = engine_of(app)
+    everything = len(list(engine.query("SELECT * WHERE { ?s ?p ?o }").solutions()))
+    assert everything > 1_000
+    assert findings.triples_up_to(engine, 1_000) == 1_000
+    assert findings.triples_up_to(engine, 10**9) == everything
+    assert findings.triples_up_to(engine, 0) == 0

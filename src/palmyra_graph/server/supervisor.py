@@ -16,6 +16,7 @@ anything starts.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -23,13 +24,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from palmyra_graph.errors import QueryTimeout, RemoteError, SettingError
+from palmyra_graph.query.engine import Engine
 from palmyra_graph.query.remote import RemoteEngine
 from palmyra_graph.server.addresses import server_url
 from palmyra_graph.server.gate import GateSettings, gate_arguments
@@ -79,28 +81,19 @@ def serve(settings: ServeSettings, *, say: Any = print) -> None:
     if pool is not None:
         broker = BrokerProcess(pool.settings())
         broker.start()  # the one load of the graph, here checked: LoadError when it fails
-        shared = BrokerEngine(replace(pool, address=broker.address))
-        count, served = (lambda: int(shared.counts()["triples"])), ""
+        engine: Engine = BrokerEngine(replace(pool, address=broker.address))
     else:  # no workers, or a remote store: each server process has its own engine
-        count, served = _local_graph(settings.app)
+        engine = engine_of(create_app(settings.app))  # loaded as a server process will
+    # what a remote endpoint serves, checked before anything says it is served
+    served = remote_summary(engine) if isinstance(engine, RemoteEngine) else ""
     say(f"palmyra-graph: serving on http://{settings.host}:{settings.port}/ (SPARQL at /sparql)")
-    if config["REMOTE"]:
+    if served:
         say(f"palmyra-graph: {served}")
     elif not config["STORE"]:
         # before granian forks the server processes: they inherit the report; the graph is
-        # counted only if it must be (a large on-disk store took longer than its start)
-        say(f"palmyra-graph: {shapes_summary(quality_for(config, count))}")
+        # counted only up to the size that is validated
+        say(f"palmyra-graph: {shapes_summary(quality_for(config, engine))}")
     _run(settings, config, gate, listen, broker)
-
-
-def _local_graph(overrides: Mapping[str, Any]) -> tuple[Callable[[], int], str]:
-    """Load the graph as a server process will (to check it), and how to count it; or what
-    a remote endpoint serves of the graphs (SettingError if it holds none of one)."""
-    app = create_app(overrides)
-    engine = engine_of(app)
-    if isinstance(engine, RemoteEngine):
-        return (lambda: 0), remote_summary(engine)
-    return (lambda: int(engine.counts()["triples"])), ""
 
 
 def _run(
@@ -124,6 +117,10 @@ def _run(
         # Every dump written once, now, rather than by the first request that wants it.
         writer = subprocess.Popen(writer_command(config))
         children = [front, writer] + ([broker.process] if broker and broker.process else [])
+        # What is loaded so far is the server processes' too, shared until written: frozen,
+        # the collector never walks it, so their collections do not copy its pages (at 10^6
+        # after the light mix: 30.7 against 39.6 MB PSS here, 104 against 112 in each of them).
+        gc.freeze()
         try:
             _run_granian(settings, gate, upstream, children)
         finally:
