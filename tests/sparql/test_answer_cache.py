@@ -5,13 +5,15 @@ never stored."""
 
 from __future__ import annotations
 
+import os
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from palmyra_graph.query.cache import AnswerCache
+from palmyra_graph.query.cache import ENTRY_BYTES, AnswerCache, request_key
 from palmyra_graph.web import create_app
 from palmyra_graph.web.context import cache_of, pool_of
 
@@ -105,13 +107,32 @@ def test_a_cut_answer_is_never_stored() -> None:
 
 
 def test_the_byte_bound_holds_least_recently_used_out_first() -> None:
-    cache = AnswerCache(8000)  # an entry may take 1000 bytes at most
-    assert not cache.put("big", "text/plain", b"x" * 1001)
+    cache = AnswerCache(8 * (900 + ENTRY_BYTES))  # a body may take 1,284 bytes at most
+    assert not cache.put("big", "text/plain", b"x" * 1285)
     for i in range(20):
         assert cache.put(f"k{i}", "text/plain", b"x" * 900)
         cache.get("k0")  # kept in use: it must survive
-        assert cache.size <= 8000
+        assert cache.size <= cache.max_bytes
     assert cache.get("k0") is not None and cache.get("k1") is None
-    assert len(cache) == 8 and cache.size == 8 * 900
+    assert len(cache) == 8 and cache.size == 8 * (900 + ENTRY_BYTES)
     off = AnswerCache(0)
     assert not off.put("k", "text/plain", b"x") and len(off) == 0
+
+
+@pytest.mark.parametrize("body", [0, 250, 4000])
+def test_the_bound_holds_for_the_memory_the_entries_take(body: int) -> None:
+    """Filled far past its bound with answers as a server stores them (keys and bodies made
+    while it stores them), the cache holds no more memory than its bound says."""
+    bound = 2 << 20
+    cache = AnswerCache(bound)
+    tracemalloc.start()
+    try:
+        for i in range(3 * bound // (body + ENTRY_BYTES)):
+            key = request_key(f"SELECT ?o WHERE {{ <http://example.org/{i}> ?p ?o }}")
+            cache.put(key, "application/sparql-results+json", os.urandom(body))
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert cache.size <= bound
+    assert held <= bound
+    assert held >= bound // 2  # it does keep answers up to about its bound

@@ -55,7 +55,8 @@ APP_OPTIONS: dict[str, tuple[str, Any, str | None, str]] = {
         "--cache-bytes",
         click.IntRange(min=0),
         "BYTES",
-        "Bytes of whole answers each server process keeps for repeated queries (0: no cache).",
+        "Bytes of whole answers each server process keeps for repeated queries, each counted "
+        "with what keeping it costs (0: no cache).",
     ),
     "CACHE_MAX_AGE": (
         "--cache-max-age",
