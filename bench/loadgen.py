@@ -120,14 +120,18 @@ async def closed_loop(
     *,
     done: asyncio.Event | None = None,
     local_addr: tuple[str, int] | None = None,
+    once: bool = False,
 ) -> None:
     """One keep-alive connection sending ``requests`` in turn, each after the last answer,
-    until ``stop_at`` (or ``done``); ``record(status, seconds)`` for each answer. Status 0
-    records a connection the server closed without an answer."""
+    until ``stop_at`` (or ``done``, or with ``once`` after the last request); ``record(status,
+    seconds)`` for each answer. Status 0 records a connection the server closed without an
+    answer."""
     reader, writer = await asyncio.open_connection(host, port, local_addr=local_addr)
     sent = 0
     try:
         while time.perf_counter() < stop_at and not (done and done.is_set()):
+            if once and sent == len(requests):
+                break
             started = time.perf_counter()
             writer.write(requests[sent % len(requests)])
             sent += 1

@@ -11,8 +11,9 @@ five measures:
    end of its load, which is what it needs before it answers);
 2. memory: PSS of the server and all its processes while the dumps are written (a child
    that writes each dump file once and exits: its time and peak are reported apart), after
-   the start, and after every query of ``queries/`` and the light mix have run (workers copy
-   what they read);
+   the start, after every query of ``queries/`` and the light mix have run (workers copy
+   what they read), and once 180,000 more distinct lookups have filled the answer caches
+   (each server process keeps up to ``--cache-bytes``);
 3. recovery: 8 runaway queries at once from 4 addresses, stopped at the budget (503); then
    the wait of the next quick queries (what a replacement costs);
 4. distinct light queries, no two alike (entity lookups of distinct subjects, so no answer
@@ -100,21 +101,25 @@ def every_question(url: str) -> int:
 
 def distinct_lookups(data: Path, count: int) -> list[str]:
     """``count`` distinct lookups in the synthetic data: the values of one property of one
-    subject (each pair once, so no two queries are alike and no answer cache helps)."""
+    subject (each pair once, so no two queries are alike and no answer cache helps; 827,938
+    pairs at 10^6, of 1 to 4 values each)."""
     pairs: dict[tuple[str, str], None] = {}
     with data.open(encoding="utf-8") as lines:
         for line in lines:
             subject, predicate, _ = line.split(" ", 2)
-            if subject.startswith("<https://w3id.org/palmyra/id/syn-"):
-                pairs[(subject, predicate)] = None
-                if len(pairs) == count:
-                    break
+            pairs[(subject, predicate)] = None
+            if len(pairs) == count:
+                break
+    if len(pairs) < count:
+        raise SystemExit(f"{data} holds {len(pairs):,} subject-property pairs, not {count:,}")
     return [f"SELECT ?o WHERE {{ {s} {p} ?o }}" for s, p in pairs]
 
 
-def throughput(url: str, queries: list[str], *, connections: int, duration: float) -> float:
+def throughput(
+    url: str, queries: list[str], *, connections: int, duration: float, once: bool = False
+) -> float:
     """Requests a second over ``duration`` s, each connection sending its own share of
-    ``queries`` (distinct: each is sent once), from its own address."""
+    ``queries`` in turn (with ``once``, each at most once), from its own address."""
     host, port, _ = get_request(url, QUICK, JSON)
     done: list[int] = []
 
@@ -135,6 +140,7 @@ def throughput(url: str, queries: list[str], *, connections: int, duration: floa
                     stop_at,
                     record,
                     local_addr=(f"127.0.3.{i + 1}", 0),
+                    once=once,
                 )
                 for i, share in enumerate(shares)
             )
@@ -203,15 +209,25 @@ def _cmdline(process: Any) -> list[str]:
 
 #: Rounds of the alternated light-query measures (each target gets one burst per round).
 ROUNDS = 4
+#: Distinct lookups of the light measures, and after them to fill the answer caches (at
+#: 10^6 each answer is kept at about 600 bytes: 90,000 for each of the two server
+#: processes are over three times the default 16 MiB), sent within FILLING_S at most.
+LIGHT_LOOKUPS, FILLING_LOOKUPS, FILLING_S = 120_000, 180_000, 120.0
 
 
 def measure_palmyra(
-    files: list[Path], lookups: list[str], duration: float, dumps: Path, bare: str
+    files: list[Path],
+    lookups: list[str],
+    duration: float,
+    dumps: Path,
+    bare: str,
+    filling: list[str],
 ) -> dict[str, float]:
     """Issue 15's measures of ``serve`` with its defaults; the light queries alternated, in
     ROUNDS bursts, with the same kind of lookups sent to ``bare`` (``--query-workers 0``,
     running beside it and idle otherwise), so that a slow spell of the machine falls on
-    both: the medians of the bursts, and their ratio."""
+    both: the medians of the bursts, and their ratio. Last, the PSS once ``filling`` (more
+    distinct lookups, each answer kept) has filled the server processes' answer caches."""
     server = palmyra(files, 2)
     server.command += ["--query-timeout", "3", "--dumps-dir", str(dumps)]
     started = time.perf_counter()
@@ -233,6 +249,8 @@ def measure_palmyra(
         result["recovery_s"] = recovery(server.url)
         result["repeated_ms"] = repeated(server.url, QUERIES["aggregate"][0])
         result["pss_end_mb"] = _memory_mb(process.pid)
+        throughput(server.url, filling, connections=8, duration=FILLING_S, once=True)
+        result["pss_full_mb"] = _memory_mb(process.pid)
     finally:
         stop_process(process, timeout=30)
     return result
@@ -299,6 +317,7 @@ def report(triples: int, ours: dict[str, float], bare: float, peer: dict[str, fl
         ("PSS after start (MB)", ours["pss_start_mb"], peer["pss_start_mb"], ""),
         ("PSS after the questions (MB)", ours["pss_after_mb"], peer["pss_after_mb"], "≤ 2×"),
         ("PSS at the end (MB)", ours["pss_end_mb"], peer["pss_after_mb"], "≤ 2×"),
+        ("PSS, answer caches full (MB)", ours["pss_full_mb"], peer["pss_after_mb"], "≤ 2×"),
         ("distinct light queries (req/s)", ours["light_rps"], peer["light_rps"], ""),
         ("repeated aggregate (ms)", ours["repeated_ms"], peer["repeated_ms"], "≤ 0.2×"),
     ]
@@ -334,10 +353,13 @@ def main() -> None:
     args = parser.parse_args()
     data = cached_file(args.triples)
     files = [*default_data_files(), data]
-    lookups = distinct_lookups(data, 120_000)
+    every = distinct_lookups(data, LIGHT_LOOKUPS + FILLING_LOOKUPS)
+    lookups, filling = every[:LIGHT_LOOKUPS], every[LIGHT_LOOKUPS:]
     with tempfile.TemporaryDirectory(prefix="serving-dumps-") as dumps:  # written anew
         with without_workers(files, Path(dumps) / "bare") as bare_url:
-            ours = measure_palmyra(files, lookups, args.duration, Path(dumps) / "ours", bare_url)
+            ours = measure_palmyra(
+                files, lookups, args.duration, Path(dumps) / "ours", bare_url, filling
+            )
         bare = ours["bare_rps"]
     peer = measure_oxigraph([data, *default_data_files()], lookups, args.duration)
     text = report(args.triples, ours, bare, peer)

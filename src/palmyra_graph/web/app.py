@@ -78,8 +78,10 @@ DEFAULTS: dict[str, Any] = {
     # $XDG_CACHE_HOME/palmyra-graph/dumps).
     "DUMPS_DIR": "",
     # Bytes of whole answers each server process keeps to answer a repeated query without
-    # evaluating it (the graph does not change while served); 0 turns the cache off.
-    "CACHE_BYTES": 64 * 2**20,
+    # evaluating it (the graph does not change while served); 0 turns the cache off. At 10^6
+    # after 100,000 distinct lookups: 627 MB PSS with 16 MiB (level), 696 MB and rising with
+    # 64 MiB, against 331 MB for Oxigraph's server.
+    "CACHE_BYTES": 16 * 2**20,
     # Seconds browsers and proxies may reuse a GET answer (Cache-Control: public, max-age).
     "CACHE_MAX_AGE": 300,
     # Largest request body accepted, in bytes (413 beyond).
