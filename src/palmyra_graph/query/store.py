@@ -126,6 +126,13 @@ def _bulk_load(
         before = after
         if on_file:
             on_file(path, report.per_file[path])
+    # Compacted once, as it will only be read: at 10^6 triples 41 files became 20 in 1.1 s,
+    # and every question of queries/ took about half the time (median 0.83 -> 0.43 ms), a
+    # one-pattern lookup 29-35 against 38-44 us; 311 against 251 MB on disk.
+    try:
+        store.optimize()
+    except OSError as exc:
+        raise StorageError(f"cannot compact the store: {exc}", where=str(building)) from exc
     store.flush()
     del store  # closes RocksDB before the directory moves
     return report
