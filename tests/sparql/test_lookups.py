@@ -331,6 +331,25 @@ def test_lookups_go_to_the_workers_until_the_store_is_written(tmp_path: Path) ->
         app.extensions["palmyra.pool"].close()
 
 
+def test_a_store_that_fails_to_open_is_not_tried_by_every_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for marker in ("CURRENT", "IDENTITY"):  # looks like a store, holds none
+        (tmp_path / marker).write_text("not RocksDB\n")
+    opened: list[Path] = []
+
+    def counting(directory: Path) -> ox.Store:
+        opened.append(directory)
+        return open_store(directory)
+
+    monkeypatch.setattr(lookup_module, "open_store", counting)
+    lookups = LookupStore(tmp_path)
+    assert [lookups.store() for _ in range(5)] == [None] * 5
+    assert opened == [tmp_path]
+    monkeypatch.setattr(lookup_module, "RETRY_SECONDS", 0.0)  # the interval is over
+    assert lookups.store() is None and len(opened) == 2
+
+
 def test_without_query_workers_there_is_no_lookup_store(tmp_path: Path) -> None:
     app = create_app(
         {"TESTING": True, "DATA_FILES": FILES, "QUERY_WORKERS": 0, "LOOKUPS": str(tmp_path)}

@@ -31,6 +31,7 @@ import csv
 import io
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,8 @@ from palmyra_graph.query.store import is_store, open_store
 
 #: Solutions a lookup may have to be answered in the request thread.
 LOOKUP_ROWS = 1000
+#: Seconds before a store that failed to open is tried again.
+RETRY_SECONDS = 30.0
 
 _WS = "[ \t\r\n]"
 _IRI = '<[^\\x00-\\x20<>"{}|^`\\\\]*>'
@@ -131,14 +134,20 @@ class LookupStore:
         self.directory = directory
         self._store: ox.Store | None = None
         self._lock = threading.Lock()
+        self._failed_at = -RETRY_SECONDS
 
     def store(self) -> ox.Store | None:
-        """The store, opened read-only, or None while it is not written (yet)."""
+        """The store, opened read-only, or None while it is not written (yet), or when it
+        could not be opened in the last RETRY_SECONDS (so that a store that fails to open is
+        not tried by every request, one at a time under the lock)."""
         if self._store is None and is_store(self.directory):
+            if time.monotonic() - self._failed_at < RETRY_SECONDS:
+                return None
             with self._lock:
                 if self._store is None:
                     try:
                         self._store = open_store(self.directory)
                     except PalmyraError:
+                        self._failed_at = time.monotonic()
                         return None
         return self._store

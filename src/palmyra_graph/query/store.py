@@ -185,7 +185,7 @@ def open_store(directory: Path | str) -> ox.Store:
         )
     try:
         return ox.Store.read_only(str(path))
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # RuntimeError: RocksDB found it corrupt
         raise StorageError(f"cannot open the store: {exc}", where=str(path)) from exc
 
 
