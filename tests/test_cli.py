@@ -37,3 +37,18 @@ def test_serve_refuses_a_file_that_does_not_parse_with_exit_2(tmp_path: Path) ->
     )
     assert done.returncode == 2
     assert f"{bad}:3: does not parse as Turtle" in done.stderr
+
+
+def test_serve_refuses_a_store_directory_that_holds_no_store_with_exit_2(tmp_path: Path) -> None:
+    # Each query worker opens the store for itself; the broker opens it first, so that the
+    # start fails with the reason instead of every worker failing as it starts.
+    missing = tmp_path / "no-store"
+    done = subprocess.run(
+        [sys.executable, "-m", "palmyra_graph", "serve", "--store", str(missing), "--port", "9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"{missing}: holds no Oxigraph store" in done.stderr
+    assert "serving on" not in done.stdout and "query worker" not in done.stderr

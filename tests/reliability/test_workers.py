@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from palmyra_graph.errors import QueryError, QueryTimeout, WorkerError
+from palmyra_graph.query.store import load_store
 from palmyra_graph.testing import wait_until
 from palmyra_graph.workers.pool import CHUNK_SIZE, EngineSpec, QueryPool
 
@@ -161,5 +165,31 @@ def test_a_worker_that_copied_its_share_of_the_graph_makes_way_for_a_fresh_fork(
         after = queries.stats()
         assert after["retired"] - before["retired"] == 3
         assert not set(after["workers"]) & set(before["workers"])
+    finally:
+        queries.close()
+
+
+def test_workers_that_cannot_open_their_store_are_not_forked_in_a_loop(tmp_path: Path) -> None:
+    # The store is opened by each worker; once it is gone, a worker that dies before it is
+    # ready is replaced after a pause that doubles (10 ms up to 1 s), not at once: without
+    # the pause, two places forked thousands of workers in these two seconds.
+    data = tmp_path / "data.ttl"
+    data.write_text(DATA, encoding="utf-8")
+    store = tmp_path / "store"
+    load_store(store, [data])
+    queries = QueryPool(EngineSpec(store=str(store)), size=2, timeout=1.0)
+    try:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        assert b'"value":"200"' in queries.run(count_job, count).body()
+        shutil.rmtree(store)
+        before = queries.stats()["forked"]
+        for pid in queries.pids():
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(2.0)
+        forked = queries.stats()["forked"] - before
+        assert 2 <= forked <= 2 * 9  # each place: 10, 20, ... 640 ms, 1 s: 9 forks in 2 s
+        with pytest.raises((QueryTimeout, WorkerError)):
+            queries.run(count_job, count).body()
+        assert queries.stats()["workers"] is not None  # the broker still answers
     finally:
         queries.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from palmyra_graph.errors import LoadError
+from palmyra_graph.errors import LoadError, StorageError
 from palmyra_graph.workers import messages
 from palmyra_graph.workers.broker import Broker
 from palmyra_graph.workers.settings import BrokerSettings, engine_for
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = BrokerSettings.from_json(args.settings)
     try:
         engine = engine_for(settings)
-    except LoadError as error:
+    except (LoadError, StorageError) as error:
         print(f"palmyra-graph: {error}", file=sys.stderr)
         return 2
     listener = messages.seqpacket()

@@ -50,6 +50,9 @@ from palmyra_graph.workers.worker import Confinement
 _RDHUP = getattr(select, "EPOLLRDHUP", 0x2000)
 #: How long a new worker may take to be ready before it counts as failed (a store to open).
 READY_TIMEOUT = 60.0
+#: Seconds before a worker that died before it was ready is replaced, doubling with each
+#: such death in a row up to RESPAWN_PAUSE_MAX (a worker that got ready is replaced at once).
+RESPAWN_PAUSE, RESPAWN_PAUSE_MAX = 0.01, 1.0
 
 
 @dataclass(eq=False)
@@ -63,6 +66,13 @@ class _Worker:
     job: _Job | None = None
     retiring: bool = False
     tail: bytearray = field(default_factory=bytearray)
+
+
+@dataclass(eq=False)
+class _Respawn:
+    """A worker's place, to be filled by a fork when its timer is due."""
+
+    federated: bool
 
 
 @dataclass(eq=False)
@@ -88,6 +98,11 @@ class Broker(EventLoop):
         self.retired = 0
         #: queries admitted (given to a worker or queued for one)
         self.admitted = 0
+        #: workers forked, and workers that died in a row before they were ready
+        self.forked = 0
+        self.unready_deaths = 0
+        #: places waiting for their fork (held here: a timer holds its object weakly)
+        self.respawns: set[_Respawn] = set()
         self.parent = os.getppid()
         self.watch(listener.fileno(), select.EPOLLIN, self._accept)
 
@@ -105,9 +120,13 @@ class Broker(EventLoop):
         for worker in list(self.workers.values()):
             self._kill(worker)
 
-    def on_timer(self, what: _Job | _Worker, now: float) -> None:
+    def on_timer(self, what: _Job | _Worker | _Respawn, now: float) -> None:
         if isinstance(what, _Job):
             self._job_timer(what, now)
+        elif isinstance(what, _Respawn):
+            self.respawns.discard(what)
+            if self.stopping is None:
+                self._spawn(federated=what.federated)
         elif what.pid in self.workers and not what.ready:
             print(f"palmyra-graph: query worker {what.pid} never got ready", file=sys.stderr)
             self._replace(what)
@@ -154,6 +173,7 @@ class Broker(EventLoop):
                 "workers": sorted(self.workers),
                 "retired": self.retired,
                 "admitted": self.admitted,
+                "forked": self.forked,
             }
         try:
             conn.setblocking(True)
@@ -275,6 +295,7 @@ class Broker(EventLoop):
             network=federated, memory=self.settings.memory, recycle=self.settings.recycle
         )
         pid = os.fork()
+        self.forked += 1
         if pid == 0:  # the child: keep only its own ends, then work
             try:
                 ours.close()
@@ -318,6 +339,7 @@ class Broker(EventLoop):
             self._died(worker)
         elif message == messages.READY:
             worker.ready = True
+            self.unready_deaths = 0
             self._dispatch()
         elif worker.job is not None:  # DONE, RETIRING or ABANDONED
             job, worker.job = worker.job, None
@@ -377,7 +399,20 @@ class Broker(EventLoop):
             self._end(worker.job, error)
             worker.job = None
         if replace and not worker.retiring and self.stopping is None:
+            self._replace_later(worker)
+
+    def _replace_later(self, worker: _Worker) -> None:
+        """Fork a successor now; for a worker that died before it was ready (its graph does
+        not open, say a store removed while served), after a pause that doubles with each
+        such death in a row, so that a worker that cannot start is not forked in a loop."""
+        if worker.ready:
             self._spawn(federated=worker.federated)
+            return
+        pause = min(RESPAWN_PAUSE * 2**self.unready_deaths, RESPAWN_PAUSE_MAX)
+        self.unready_deaths += 1
+        respawn = _Respawn(worker.federated)
+        self.respawns.add(respawn)
+        self.later(time.monotonic() + pause, respawn)
 
     # -- shutdown -------------------------------------------------------------------------
 

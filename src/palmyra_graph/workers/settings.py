@@ -36,10 +36,13 @@ class BrokerSettings:
 
 
 def engine_for(settings: BrokerSettings) -> Any:
-    """The graph the workers share: loaded here, or (on disk) opened by each worker."""
+    """The graph the workers share: loaded here, or (on disk) opened by each worker, once
+    opened here first so that a store that cannot be opened stops the start (StorageError)
+    rather than every worker as it starts."""
     if settings.store:
-        from palmyra_graph.query.store import open_engine
+        from palmyra_graph.query.store import open_engine, open_store
 
+        open_store(settings.store)  # closed again at once: RocksDB is not carried over a fork
         return partial(open_engine, settings.store)
     from palmyra_graph.query.engine import OxigraphEngine
 
