@@ -295,7 +295,6 @@ class Broker(EventLoop):
             network=federated, memory=self.settings.memory, recycle=self.settings.recycle
         )
         pid = os.fork()
-        self.forked += 1
         if pid == 0:  # the child: keep only its own ends, then work
             try:
                 ours.close()
@@ -306,6 +305,7 @@ class Broker(EventLoop):
                 query_worker.run(theirs, self.engine, confinement)
             finally:
                 os._exit(query_worker.EXIT_UNSOUND)
+        self.forked += 1
         theirs.close()
         os.close(write_end)
         os.set_blocking(read_end, False)
@@ -408,7 +408,7 @@ class Broker(EventLoop):
         if worker.ready:
             self._spawn(federated=worker.federated)
             return
-        pause = min(RESPAWN_PAUSE * 2**self.unready_deaths, RESPAWN_PAUSE_MAX)
+        pause = min(RESPAWN_PAUSE * 2 ** min(self.unready_deaths, 20), RESPAWN_PAUSE_MAX)
         self.unready_deaths += 1
         respawn = _Respawn(worker.federated)
         self.respawns.add(respawn)
