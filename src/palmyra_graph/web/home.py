@@ -10,7 +10,7 @@ describes each (``rdf:subject/predicate/object``, see ``docs/data-model.md``), i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -186,12 +186,19 @@ def add_source(sources: list[Source], row: Row) -> None:
     sources.sort(key=lambda s: (s.number is None, s.number or 0, s.iri))
 
 
+def grouped(
+    found: Iterable[SourcedFact], key: Callable[[SourcedFact], str]
+) -> dict[str, list[SourcedFact]]:
+    """Facts keyed by ``key`` of each, in their order."""
+    groups: dict[str, list[SourcedFact]] = {}
+    for fact in found:
+        groups.setdefault(key(fact), []).append(fact)
+    return groups
+
+
 def by_predicate(found: Iterable[SourcedFact]) -> dict[str, list[SourcedFact]]:
     """Facts keyed by the local name of their predicate."""
-    grouped: dict[str, list[SourcedFact]] = {}
-    for fact in found:
-        grouped.setdefault(local_name(fact.predicate), []).append(fact)
-    return grouped
+    return grouped(found, lambda fact: local_name(fact.predicate))
 
 
 # --- the sections of the page ---------------------------------------------------------------
@@ -264,10 +271,7 @@ def _units(engine: Engine) -> list[Unit]:
 
 def by_subject(found: Iterable[SourcedFact]) -> dict[str, list[SourcedFact]]:
     """Facts keyed by their subject's IRI."""
-    grouped: dict[str, list[SourcedFact]] = {}
-    for fact in found:
-        grouped.setdefault(fact.subject, []).append(fact)
-    return grouped
+    return grouped(found, lambda fact: fact.subject)
 
 
 def _supporters(engine: Engine, supported: Sequence[str]) -> list[SourcedFact]:
