@@ -33,6 +33,7 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
 from generate import cached_file  # noqa: E402
+from run import OXIGRAPH  # noqa: E402
 
 from palmyra_graph.graph import formats, resources  # noqa: E402
 
@@ -92,10 +93,9 @@ def measure(program: str, fmt: formats.Format, repeats: int, files: list[Path]) 
 
 def oxigraph_convert(synthetic: Path) -> float:
     """Seconds for the Oxigraph CLI to convert the synthetic file to N-Triples."""
-    binary = Path(sys.executable).parent / "oxigraph"
     started = time.perf_counter()
     subprocess.run(
-        [str(binary), "convert", "--from-file", str(synthetic), "--to-format", "nt"],
+        [OXIGRAPH, "convert", "--from-file", str(synthetic), "--to-format", "nt"],
         stdout=subprocess.DEVNULL,
         check=True,
     )

@@ -49,6 +49,7 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
 from generate import cached_file  # noqa: E402
+from run import OXIGRAPH  # noqa: E402
 
 from palmyra_graph.graph import resources  # noqa: E402
 from palmyra_graph.testing import LiveServer, free_port, port_answers, wait_until  # noqa: E402
@@ -130,9 +131,6 @@ def serve_startup(directory: Path) -> float:
     elapsed = time.perf_counter() - started
     server.stop()
     return elapsed
-
-
-OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")
 
 
 def run_server(files: list[Path]) -> dict[str, Any]:

@@ -46,6 +46,8 @@ from palmyra_graph.graph.resources import default_data_files  # noqa: E402
 from palmyra_graph.testing import free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
+#: Oxigraph's own server and CLI, from the `oxigraph` package (the dev extra).
+OXIGRAPH = str(BIN / "oxigraph")
 ENTITY = "https://w3id.org/palmyra/id/palmyra-offensive-2017"
 PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -102,13 +104,13 @@ def palmyra(files: list[Path], workers: int) -> Server:
 def oxigraph(files: list[Path], location: Path) -> Server:
     for path in files:
         subprocess.run(
-            [str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(path)],
+            [OXIGRAPH, "load", "--location", str(location), "--file", str(path)],
             check=True,
             capture_output=True,
         )
     port = free_port()
     command = [
-        str(BIN / "oxigraph"),
+        OXIGRAPH,
         "serve-read-only",
         "--location",
         str(location),
@@ -120,7 +122,7 @@ def oxigraph(files: list[Path], location: Path) -> Server:
 
 def oxigraph_memory(files: list[Path]) -> Server:
     port = free_port()
-    command = [str(BIN / "oxigraph"), "serve", "--bind", f"127.0.0.1:{port}"]
+    command = [OXIGRAPH, "serve", "--bind", f"127.0.0.1:{port}"]
 
     def load() -> None:
         for path in files:
