@@ -190,6 +190,6 @@ def test_workers_that_cannot_open_their_store_are_not_forked_in_a_loop(tmp_path:
         assert 2 <= forked <= 2 * 9  # each place: 10, 20, ... 640 ms, 1 s: 9 forks in 2 s
         with pytest.raises((QueryTimeout, WorkerError)):
             queries.run(count_job, count).body()
-        assert queries.stats()["workers"] is not None  # the broker still answers
+        assert "workers" in queries.stats()  # the broker still answers (else {})
     finally:
         queries.close()

@@ -30,6 +30,11 @@ class Cached:
     body: bytes
 
 
+def _cost(body: bytes) -> int:
+    """What keeping an answer costs, counted against the bound."""
+    return len(body) + ENTRY_BYTES
+
+
 def request_key(*parts: object) -> str:
     """The digest a request is stored under (``repr`` of each part, in order)."""
     digest = hashlib.sha256()
@@ -64,12 +69,12 @@ class AnswerCache:
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self.size -= len(old.body) + ENTRY_BYTES
+                self.size -= _cost(old.body)
             self._entries[key] = Cached(content_type, body)
-            self.size += len(body) + ENTRY_BYTES
+            self.size += _cost(body)
             while self.size > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
-                self.size -= len(evicted.body) + ENTRY_BYTES
+                self.size -= _cost(evicted.body)
         return True
 
     def __len__(self) -> int:
